@@ -1,0 +1,237 @@
+"""The `cryptopulse` command: parses arguments, calls the library, prints results. No pipeline logic here."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cryptopulse import status as status_mod
+from cryptopulse.config import ConfigError, Settings, load_settings
+from cryptopulse.engines import EngineError
+from cryptopulse.interval import Interval, IntervalError
+from cryptopulse.lake import Lake, LakeError
+from cryptopulse.pipeline import GateFailed, NothingToRun, RunReport, run
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+USER_ERRORS = (ConfigError, IntervalError, LakeError, EngineError, NothingToRun, FileNotFoundError, PermissionError)
+
+ConfigOpt = Annotated[str | None, typer.Option("--config", help="TOML settings file (default: ./cryptopulse.toml if present).")]
+LakeOpt = Annotated[str | None, typer.Option("--lake", help="Lake root (default: $CRYPTOPULSE_LAKE or ./data/lake).")]
+WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="Warehouse (default: $CRYPTOPULSE_WAREHOUSE).")]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a user's mistake into one line on stderr and exit code 2; a failed gate into exit code 1."""
+    try:
+        yield
+    except GateFailed as e:
+        err.print(f"[bold red]✗ {e}[/]")
+        for f in e.failures[1:]:
+            err.print(f"  also failed: {f.label} ({f.failing_rows} rows)")
+        err.print("Nothing was published; the warehouse keeps its previous state. See `cryptopulse status`.")
+        raise typer.Exit(1) from None
+    except USER_ERRORS as e:
+        err.print(f"[red]error:[/] {e}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def settings_from(config: str | None, lake: str | None = None, warehouse: str | None = None) -> Settings:
+    return load_settings(config, lake=lake, warehouse=warehouse)
+
+
+def interval_from(start: str | None, end: str | None) -> Interval | None:
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise IntervalError("give both --start and --end (a half-open interval of days), or neither")
+    return Interval.parse(start, end)
+
+
+@app.command()
+def generate(
+    scale: Annotated[float, typer.Option(help="1 = reference scale (1.5 M posts, ~250 k coin-hours).")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 42,
+    config: ConfigOpt = None,
+    lake: LakeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Write the synthetic reference dataset into the lake's raw zone (marked source = 'synthetic')."""
+    with user_errors():
+        report = do_generate(settings_from(config, lake), scale, seed, quiet=as_json)
+        if as_json:
+            print(json.dumps(report.as_dict(), default=str))
+
+
+def do_generate(settings: Settings, scale: float, seed: int, quiet: bool = False):  # noqa: ANN201
+    from cryptopulse.sources.synthetic import generate as generate_dataset
+
+    if scale <= 0:
+        raise IntervalError(f"--scale must be positive, got {scale}")
+    target = Lake(settings.lake)
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, disable=quiet, transient=True,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)
+
+        report = generate_dataset(target, scale=scale, seed=seed, progress=progress)
+    if not quiet:
+        console.print(
+            f"[green]✓[/] generated {report.posts:,} posts and {report.coin_hours:,} coin-hours "
+            f"({report.coins} coins, {report.start} → {report.end}) in {time.perf_counter() - started:.1f} s "
+            f"→ {target.uri('raw/synthetic')}"
+        )
+    return report
+
+
+@app.command("run")
+def run_cmd(
+    start: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD), inclusive.")] = None,
+    end: Annotated[str | None, typer.Option(help="Day after the last (YYYY-MM-DD), exclusive.")] = None,
+    config: ConfigOpt = None,
+    lake: LakeOpt = None,
+    warehouse: WarehouseOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
+) -> None:
+    """Stage, build, gate and publish an interval of days (default: everything in the raw zone)."""
+    with user_errors():
+        settings = settings_from(config, lake, warehouse)
+        report = do_run(settings, interval_from(start, end), quiet=as_json)
+        if as_json:
+            print(json.dumps(report.as_dict(), default=str))
+        else:
+            print_report(report, settings)
+
+
+def do_run(settings: Settings, interval: Interval | None, quiet: bool = False) -> RunReport:
+    with console.status("running…", spinner="dots") if not quiet else _nothing() as spinner:
+        def progress(step: str) -> None:
+            if spinner is not None:
+                spinner.update(f"[bold]{step}[/] …")
+
+        return run(settings, interval, progress=progress)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
+
+
+def print_report(report: RunReport, settings: Settings) -> None:
+    lake = Lake(settings.lake)
+    table = Table(title=f"run {report.run_id} · interval {report.interval}", title_justify="left")
+    for col in ("table", "grain rows written", "published rows"):
+        table.add_column(col, justify="right" if col != "table" else "left")
+    published = {t.name: t.rows for t in report.published}
+    for m in report.models:
+        table.add_row(m.name, f"{m.rows_written:,}", f"{published.get(m.name, 0):,}")
+    console.print(table)
+    for s in report.staged:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(s.reasons.items())) or "none"
+        console.print(
+            f"staged {s.dataset:<12} received {s.received:>10,}  staged {s.staged:>10,}  "
+            f"duplicates {s.duplicates:>7,}  quarantined {s.quarantined:>5,} ({reasons})"
+        )
+    passed = sum(c.passed for c in report.checks)
+    console.print(f"[green]✓ {passed}/{len(report.checks)} quality checks passed[/]")
+    steps = "  ".join(f"{k} {v:.2f} s" for k, v in report.steps.items())
+    console.print(f"time: {steps}  (total {sum(report.steps.values()):.2f} s)")
+    console.print(f"warehouse: {settings.warehouse}\npublished: {lake.uri('published')} (manifest: published/_manifest.json)")
+
+
+@app.command()
+def demo(
+    scale: Annotated[float, typer.Option(help="Dataset scale (1 = reference).")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    config: ConfigOpt = None,
+    lake: LakeOpt = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Generate the reference dataset (if the lake has none) and run the whole pipeline over it."""
+    with user_errors():
+        settings = settings_from(config, lake, warehouse)
+        target = Lake(settings.lake)
+        manifest = "raw/synthetic/manifest.json"
+        if target.exists(manifest) and json.loads(target.read_bytes(manifest)).get("scale") == scale:
+            console.print(f"reusing the synthetic dataset in {target.uri('raw/synthetic')} (scale {scale})")
+        else:
+            do_generate(settings, scale, seed)
+        print_report(do_run(settings, None), settings)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    config: ConfigOpt = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Run a read-only query on the warehouse."""
+    with user_errors():
+        settings = settings_from(config, warehouse=warehouse)
+        try:
+            columns, rows = status_mod.query(settings, query)
+        except duckdb.Error as e:
+            raise IntervalError(f"query failed: {str(e).splitlines()[0]}") from None
+        if as_csv:
+            writer = csv.writer(sys.stdout)
+            writer.writerow(columns)
+            writer.writerows(rows)
+            return
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*("NULL" if v is None else str(v) for v in row))
+        console.print(table)
+
+
+@app.command()
+def status(config: ConfigOpt = None, lake: LakeOpt = None, warehouse: WarehouseOpt = None) -> None:
+    """Tables and row counts, the last runs, and the last check results."""
+    with user_errors():
+        settings = settings_from(config, lake, warehouse)
+        info = status_mod.collect(settings)
+        t = Table(title=f"warehouse {settings.warehouse}", title_justify="left")
+        t.add_column("table")
+        t.add_column("rows", justify="right")
+        for name, rows in info.tables:
+            t.add_row(name, f"{rows:,}")
+        console.print(t)
+        runs = Table("run", "interval", "status", "seconds", title="last runs", title_justify="left")
+        for r in info.runs:
+            runs.add_row(r[0], f"[{r[1]}, {r[2]})", r[3], f"{r[4]:.2f}")
+        console.print(runs)
+        if info.checks:
+            failed = [c for c in info.checks if not c[1]]
+            console.print(f"last checks: {len(info.checks) - len(failed)}/{len(info.checks)} passed")
+            for name, _, n, example in failed:
+                console.print(f"  [red]✗ {name}[/] {n} rows, e.g. {example}")
+        console.print(f"published: {info.published}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

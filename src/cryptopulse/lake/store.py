@@ -1,0 +1,129 @@
+"""Lake: a thin fsspec wrapper whose writes are atomic (write to a temporary name, then rename/put)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+ZONES = ("raw", "staged", "published")
+
+
+class LakeError(Exception):
+    """A lake path that cannot be used (missing, unreadable, not a directory)."""
+
+
+class Lake:
+    """A root URL (`./data/lake`, `file:///…`, `s3://bucket/prefix`) and atomic file operations under it.
+
+    Paths passed to methods are relative to the root and always use `/`.
+    """
+
+    def __init__(self, url: str | os.PathLike[str]) -> None:
+        url = os.fspath(url)
+        self.fs, root = fsspec.core.url_to_fs(url)
+        self.is_local = isinstance(self.fs, LocalFileSystem)
+        self.root = str(Path(root).resolve()) if self.is_local else root.rstrip("/")
+        self.url = self.root if self.is_local else f"{self.fs.protocol[0] if isinstance(self.fs.protocol, tuple) else self.fs.protocol}://{self.root}"
+
+    def __repr__(self) -> str:
+        return f"Lake({self.url!r})"
+
+    # -- paths -------------------------------------------------------------------------------
+    def path(self, relpath: str = "") -> str:
+        """The filesystem path of `relpath` (what `self.fs` understands)."""
+        return f"{self.root}/{relpath}".rstrip("/") if relpath else self.root
+
+    def uri(self, relpath: str = "") -> str:
+        """A URL for `relpath` that DuckDB, pyarrow and users can open (a plain path when local)."""
+        if self.is_local:
+            return self.path(relpath)
+        return f"{self.url}/{relpath}".rstrip("/") if relpath else self.url
+
+    def relative(self, path: str) -> str:
+        """`relpath` of an absolute path returned by `glob`/`find`."""
+        path = path.split("://", 1)[-1]
+        root = self.root.split("://", 1)[-1]
+        return path[len(root) :].lstrip("/")
+
+    # -- reading -----------------------------------------------------------------------------
+    def exists(self, relpath: str) -> bool:
+        return self.fs.exists(self.path(relpath))
+
+    def glob(self, pattern: str) -> list[str]:
+        """Relative paths matching `pattern`, sorted, hidden/temporary files left out."""
+        found = self.fs.glob(self.path(pattern))
+        rels = [self.relative(p) for p in found]
+        return sorted(r for r in rels if not _is_hidden(r))
+
+    def read_bytes(self, relpath: str) -> bytes:
+        try:
+            return self.fs.cat_file(self.path(relpath))
+        except FileNotFoundError as e:
+            raise LakeError(f"{self.uri(relpath)}: no such file in the lake") from e
+
+    def require(self) -> None:
+        """Fail with a one-line LakeError if the lake root does not exist."""
+        if not self.fs.exists(self.root):
+            raise LakeError(f"lake not found at {self.uri()} (set CRYPTOPULSE_LAKE or run `cryptopulse generate`)")
+
+    # -- atomic writing ----------------------------------------------------------------------
+    def write_bytes(self, relpath: str, data: bytes) -> None:
+        """Write `data` to `relpath` atomically: readers see the old file or the new one, never half."""
+        with self.writing(relpath) as local:
+            Path(local).write_bytes(data)
+
+    @contextlib.contextmanager
+    def writing(self, relpath: str) -> Iterator[str]:
+        """Yield a local temporary path; on success it becomes `relpath` in one atomic step.
+
+        Locally the temporary file sits beside the target (hidden name, same filesystem) and is
+        renamed over it; on object stores the finished file is uploaded in one PUT. On error the
+        temporary file is removed and the target is untouched.
+        """
+        if self.is_local:
+            target = Path(self.path(relpath))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.tmp"
+            try:
+                yield str(tmp)
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+        else:
+            tmpdir = tempfile.mkdtemp(prefix="cryptopulse-")
+            tmp = os.path.join(tmpdir, Path(relpath).name)
+            try:
+                yield tmp
+                self.fs.put_file(tmp, self.path(relpath))
+            finally:
+                shutil.rmtree(tmpdir, ignore_errors=True)
+
+    def move(self, src: str, dst: str) -> None:
+        """Move `src` over `dst` (an atomic rename locally; a server-side copy then delete on S3)."""
+        if self.is_local:
+            target = Path(self.path(dst))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.path(src), target)
+        else:
+            self.fs.copy(self.path(src), self.path(dst))
+            self.fs.rm(self.path(src))
+
+    def remove(self, relpath: str, recursive: bool = False) -> None:
+        if self.fs.exists(self.path(relpath)):
+            self.fs.rm(self.path(relpath), recursive=recursive)
+
+    def makedirs(self, relpath: str) -> None:
+        if self.is_local:
+            Path(self.path(relpath)).mkdir(parents=True, exist_ok=True)
+
+
+def _is_hidden(relpath: str) -> bool:
+    return any(part.startswith((".", "_")) for part in relpath.split("/"))

@@ -1,0 +1,132 @@
+"""Stage posts: X API v2 search pages (raw JSONL) → typed, deduplicated rows as day-partitioned Parquet."""
+
+from __future__ import annotations
+
+import duckdb
+
+from cryptopulse.interval import Interval
+from cryptopulse.lake import Lake
+from cryptopulse.staging.common import (
+    EVERYTHING,
+    StageResult,
+    collect_stats,
+    raw_files,
+    relative_path_sql,
+    sql_list,
+    summarize,
+    write_partitions,
+)
+
+DATASET = "posts"
+RAW_PATTERN = "raw/*/x/posts/date=*/*.jsonl.gz"
+
+# The fields of an X API v2 tweet we keep, read as text first so that bad values are quarantined, not fatal.
+TWEET_TYPE = (
+    "STRUCT(id VARCHAR, text VARCHAR, created_at VARCHAR, author_id VARCHAR, lang VARCHAR, "
+    "public_metrics STRUCT(retweet_count BIGINT, reply_count BIGINT, like_count BIGINT, quote_count BIGINT))"
+)
+USERS_TYPE = "STRUCT(users STRUCT(id VARCHAR, username VARCHAR, name VARCHAR)[])"
+TIMESTAMP_FORMATS = "['%Y-%m-%dT%H:%M:%S.%gZ', '%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%d %H:%M:%S']"
+
+
+def stage_posts(lake: Lake, con: duckdb.DuckDBPyConnection, interval: Interval | None) -> StageResult:
+    """Stage every raw post whose day falls in `interval`; return the per-outcome counts."""
+    files = raw_files(lake, RAW_PATTERN, interval)
+    if files:
+        _read_pages(con, lake, files)
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE post_pages AS SELECT NULL::{TWEET_TYPE}[] AS data, "
+                    f"NULL::{USERS_TYPE} AS includes, NULL::VARCHAR AS raw_file, NULL::BIGINT AS page_no WHERE false")
+    _classify(con, interval or EVERYTHING)
+    stats, reasons = collect_stats(con, DATASET, "post_records", "post_staged", "post_quarantine", "post_duplicates")
+    write_partitions(lake, con, DATASET, "post_staged", interval.days() if interval else sorted(stats), "parquet", "post_quarantine", stats)
+    return summarize(DATASET, stats, reasons, len(files))
+
+
+def _read_pages(con: duckdb.DuckDBPyConnection, lake: Lake, files: list[str]) -> None:
+    uris = [lake.uri(f) for f in files]
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE post_pages AS
+        SELECT data, includes, {relative_path_sql(lake)} AS raw_file, row_number() OVER () AS page_no
+        FROM read_json({sql_list(uris)}, format = 'newline_delimited', compression = 'gzip',
+                       columns = {{data: '{TWEET_TYPE}[]', includes: '{USERS_TYPE}'}},
+                       filename = true, maximum_object_size = 67108864)
+        """
+    )
+
+
+def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
+    """Split records of the interval into staged, quarantined (with a reason) and duplicate rows."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE post_records AS
+        WITH tweets AS (
+            SELECT raw_file, page_no, unnest(data) AS t
+            FROM post_pages
+        ),
+        users AS (
+            SELECT u.id AS author_id, min(u.username) AS author
+            FROM (SELECT unnest(includes.users) AS u FROM post_pages)
+            GROUP BY u.id
+        ),
+        parsed AS (
+            SELECT
+                t.id AS post_id,
+                regexp_extract(raw_file, 'raw/([^/]+)/', 1) AS source,
+                try_strptime(t.created_at, {TIMESTAMP_FORMATS}) AS created_at,
+                t.author_id,
+                t.text,
+                t.lang,
+                t.public_metrics.like_count AS like_count,
+                t.public_metrics.retweet_count AS retweet_count,
+                t.public_metrics.reply_count AS reply_count,
+                t.public_metrics.quote_count AS quote_count,
+                raw_file,
+                page_no,
+                to_json(t) AS record,
+                cast(regexp_extract(raw_file, 'date=([0-9-]{{10}})', 1) AS DATE) AS file_date
+            FROM tweets
+        )
+        SELECT
+            p.* EXCLUDE (file_date),
+            u.author,
+            coalesce(cast(p.created_at AS DATE), p.file_date) AS date,
+            CASE
+                WHEN p.post_id IS NULL OR trim(p.post_id) = '' THEN 'missing_id'
+                WHEN p.created_at IS NULL THEN 'bad_timestamp'
+                WHEN p.text IS NULL OR trim(p.text) = '' THEN 'empty_text'
+            END AS reason
+        FROM parsed p
+        LEFT JOIN users u USING (author_id)
+        WHERE coalesce(cast(p.created_at AS DATE), p.file_date) >= DATE '{interval.start}'
+          AND coalesce(cast(p.created_at AS DATE), p.file_date) < DATE '{interval.end}'
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE post_ranked AS
+        SELECT *, row_number() OVER (
+            PARTITION BY source, post_id
+            ORDER BY raw_file DESC, page_no DESC, like_count DESC NULLS LAST, text
+        ) AS copy_no
+        FROM post_records
+        WHERE reason IS NULL
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW post_staged AS
+        SELECT post_id, source, created_at, author_id, author, text, lang,
+               like_count, retweet_count, reply_count, quote_count, raw_file, date
+        FROM post_ranked WHERE copy_no = 1
+        """
+    )
+    con.execute("CREATE OR REPLACE TEMP VIEW post_duplicates AS SELECT date FROM post_ranked WHERE copy_no > 1")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW post_quarantine AS
+        SELECT 'posts' AS dataset, date, source, raw_file, reason, record
+        FROM post_records WHERE reason IS NOT NULL
+        """
+    )

@@ -1,0 +1,145 @@
+"""Stage coin stats: CoinGecko `market_chart` JSON ([ms, value] pairs) → one row per coin-hour, as day-partitioned CSV."""
+
+from __future__ import annotations
+
+import duckdb
+
+from cryptopulse.interval import Interval
+from cryptopulse.lake import Lake
+from cryptopulse.staging.common import (
+    EVERYTHING,
+    StageResult,
+    collect_stats,
+    raw_files,
+    relative_path_sql,
+    sql_list,
+    summarize,
+    write_partitions,
+)
+
+DATASET = "coin_hourly"
+RAW_PATTERN = "raw/*/coingecko/market_chart/month=*/*.json.gz"
+# Unix milliseconds between 2009-01-03 (the first Bitcoin block) and 2100-01-01: anything else is not a timestamp.
+MIN_MS, MAX_MS = 1230940800000, 4102444800000
+
+
+def stage_prices(lake: Lake, con: duckdb.DuckDBPyConnection, interval: Interval | None) -> StageResult:
+    """Stage every price point whose hour falls in `interval`; the last point of an hour wins.
+
+    Needs `coins_staged` (from `stage_coins`) in `con` to recognise unknown coin ids.
+    """
+    files = raw_files(lake, RAW_PATTERN, interval)
+    _read_points(con, lake, files)
+    _classify(con, interval or EVERYTHING)
+    stats, reasons = collect_stats(con, DATASET, "price_records", "price_staged", "price_quarantine", "price_duplicates")
+    write_partitions(lake, con, DATASET, "price_staged", interval.days() if interval else sorted(stats), "csv", "price_quarantine", stats)
+    return summarize(DATASET, stats, reasons, len(files))
+
+
+def _read_points(con: duckdb.DuckDBPyConnection, lake: Lake, files: list[str]) -> None:
+    """One row per point: the three arrays of a chart zipped by position, values kept as text."""
+    if not files:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE price_points (raw_file VARCHAR, coin_id VARCHAR, pos BIGINT, "
+            "ts_text VARCHAR, price_text VARCHAR, cap_ts_text VARCHAR, market_cap_text VARCHAR, "
+            "vol_ts_text VARCHAR, volume_text VARCHAR)"
+        )
+        return
+    uris = [lake.uri(f) for f in files]
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE price_points AS
+        WITH charts AS (
+            SELECT {relative_path_sql(lake)} AS raw_file, prices, market_caps, total_volumes
+            FROM read_json({sql_list(uris)}, format = 'auto', compression = 'gzip', filename = true,
+                           columns = {{prices: 'VARCHAR[][]', market_caps: 'VARCHAR[][]', total_volumes: 'VARCHAR[][]'}},
+                           maximum_object_size = 268435456)
+        ),
+        zipped AS (
+            SELECT raw_file,
+                   unnest(range(1, greatest(len(prices), len(market_caps), len(total_volumes)) + 1)) AS pos,
+                   prices, market_caps, total_volumes
+            FROM charts
+        )
+        SELECT
+            raw_file,
+            regexp_extract(raw_file, '/([^/]+)\\.json(\\.gz)?$', 1) AS coin_id,
+            pos,
+            prices[pos][1] AS ts_text,
+            prices[pos][2] AS price_text,
+            market_caps[pos][1] AS cap_ts_text,
+            market_caps[pos][2] AS market_cap_text,
+            total_volumes[pos][1] AS vol_ts_text,
+            total_volumes[pos][2] AS volume_text
+        FROM zipped
+        """
+    )
+
+
+def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE price_records AS
+        WITH typed AS (
+            SELECT
+                p.*,
+                try_cast(ts_text AS BIGINT) AS ts_ms,
+                try_cast(price_text AS DOUBLE) AS price_usd,
+                try_cast(market_cap_text AS DOUBLE) AS market_cap_usd,
+                try_cast(volume_text AS DOUBLE) AS volume_usd,
+                c.coin_id IS NOT NULL AS known_coin,
+                regexp_extract(raw_file, 'raw/([^/]+)/', 1) AS source,
+                cast(regexp_extract(raw_file, 'month=([0-9-]{{7}})', 1) || '-01' AS DATE) AS file_date
+            FROM price_points p
+            LEFT JOIN coins_staged c USING (coin_id)
+        ),
+        timed AS (
+            SELECT *,
+                   CASE WHEN ts_ms BETWEEN {MIN_MS} AND {MAX_MS} THEN make_timestamp(ts_ms * 1000) END AS ts
+            FROM typed
+        )
+        SELECT
+            *,
+            date_trunc('hour', ts) AS ts_hour,
+            coalesce(cast(ts AS DATE), file_date) AS date,
+            CASE
+                WHEN NOT known_coin THEN 'unknown_coin'
+                WHEN ts IS NULL THEN 'bad_timestamp'
+                WHEN cap_ts_text IS DISTINCT FROM ts_text OR vol_ts_text IS DISTINCT FROM ts_text THEN 'misaligned_arrays'
+                WHEN price_usd IS NULL OR market_cap_usd IS NULL OR volume_usd IS NULL THEN 'null_value'
+                WHEN price_usd < 0 OR market_cap_usd < 0 OR volume_usd < 0 THEN 'negative_value'
+                WHEN NOT (isfinite(price_usd) AND isfinite(market_cap_usd) AND isfinite(volume_usd)) THEN 'non_finite_value'
+            END AS reason
+        FROM timed
+        WHERE coalesce(cast(ts AS DATE), file_date) >= DATE '{interval.start}'
+          AND coalesce(cast(ts AS DATE), file_date) < DATE '{interval.end}'
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE price_ranked AS
+        SELECT *, row_number() OVER (
+            PARTITION BY coin_id, ts_hour
+            ORDER BY ts_ms DESC, raw_file DESC, pos DESC
+        ) AS copy_no
+        FROM price_records
+        WHERE reason IS NULL
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW price_staged AS
+        SELECT coin_id, ts_hour, ts_ms, price_usd, market_cap_usd, volume_usd, source, raw_file, date
+        FROM price_ranked WHERE copy_no = 1
+        """
+    )
+    con.execute("CREATE OR REPLACE TEMP VIEW price_duplicates AS SELECT date FROM price_ranked WHERE copy_no > 1")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW price_quarantine AS
+        SELECT 'coin_hourly' AS dataset, date, source, raw_file, reason,
+               to_json({coin_id: coin_id, pos: pos, ts: ts_text, price: price_text,
+                        market_cap: market_cap_text, volume: volume_text}) AS record
+        FROM price_records WHERE reason IS NOT NULL
+        """
+    )
