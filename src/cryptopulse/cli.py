@@ -21,7 +21,7 @@ from cryptopulse.config import ConfigError, Settings, load_settings
 from cryptopulse.engines import EngineError
 from cryptopulse.interval import Interval, IntervalError
 from cryptopulse.lake import Lake, LakeError
-from cryptopulse.pipeline import GateFailed, NothingToRun, RunReport, run
+from cryptopulse.pipeline import GateFailed, NothingToRun, RunReport, build_step, publish_step, run, stage_step
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
@@ -77,7 +77,7 @@ def generate(
             print(json.dumps(report.as_dict(), default=str))
 
 
-def do_generate(settings: Settings, scale: float, seed: int, quiet: bool = False):  # noqa: ANN201
+def do_generate(settings: Settings, scale: float, seed: int, quiet: bool = False):
     from cryptopulse.sources.synthetic import generate as generate_dataset
 
     if scale <= 0:
@@ -158,6 +158,42 @@ def print_report(report: RunReport, settings: Settings) -> None:
     steps = "  ".join(f"{k} {v:.2f} s" for k, v in report.steps.items())
     console.print(f"time: {steps}  (total {sum(report.steps.values()):.2f} s)")
     console.print(f"warehouse: {settings.warehouse}\npublished: {lake.uri('published')} (manifest: published/_manifest.json)")
+
+
+StartOpt = Annotated[str | None, typer.Option("--start", help="First day (YYYY-MM-DD), inclusive.")]
+EndOpt = Annotated[str | None, typer.Option("--end", help="Day after the last (YYYY-MM-DD), exclusive.")]
+
+
+@app.command("stage")
+def stage_cmd(start: StartOpt = None, end: EndOpt = None, config: ConfigOpt = None, lake: LakeOpt = None) -> None:
+    """Step 1: raw → staged (parse, type, deduplicate, quarantine) for an interval (default: all raw data)."""
+    with user_errors():
+        results, covered = stage_step(settings_from(config, lake), interval_from(start, end))
+        for s in results:
+            console.print(f"staged {s.dataset}: {s.as_dict()}")
+        console.print(f"interval {covered}")
+
+
+@app.command("build")
+def build_cmd(
+    start: StartOpt = None, end: EndOpt = None, config: ConfigOpt = None, lake: LakeOpt = None, warehouse: WarehouseOpt = None
+) -> None:
+    """Step 2: staged → warehouse models, then the quality gates (exit 1 and roll back if one fails)."""
+    with user_errors():
+        covered, models, checks = build_step(settings_from(config, lake, warehouse), interval_from(start, end))
+        for m in models:
+            console.print(f"{m.name}: {m.rows_written:,} rows in the interval ({m.seconds:.2f} s)")
+        console.print(f"[green]✓ {len(checks)} checks passed[/] for {covered}")
+
+
+@app.command("publish")
+def publish_cmd(
+    start: StartOpt = None, end: EndOpt = None, config: ConfigOpt = None, lake: LakeOpt = None, warehouse: WarehouseOpt = None
+) -> None:
+    """Step 3: warehouse → published Parquet (atomic switch) for an interval (default: every staged day)."""
+    with user_errors():
+        for t in publish_step(settings_from(config, lake, warehouse), interval_from(start, end)):
+            console.print(f"published {t.name}: {t.rows:,} rows in {t.files} files")
 
 
 @app.command()

@@ -18,6 +18,7 @@ from cryptopulse.lake.publish import PublishedTable, publish
 from cryptopulse.models.build import ModelResult, build_models, load_system_tables
 from cryptopulse.quality import CheckResult, run_checks
 from cryptopulse.staging import StageResult, stage
+from cryptopulse.staging.common import staged_extent
 
 Progress = Callable[[str], None]
 
@@ -90,79 +91,102 @@ def timed(report: RunReport, step: str, progress: Progress | None) -> Iterator[N
 
 
 def stage_step(settings: Settings, interval: Interval | None) -> tuple[list[StageResult], Interval | None]:
-    """Raw → staged for the interval (None: everything in the raw zone)."""
+    """Raw → staged for the interval (None: everything in the raw zone); returns the interval covered."""
     return stage(Lake(settings.lake), interval, threads=settings.threads)
 
 
-def build_step(engine: Engine, lake: Lake, interval: Interval, freshness_hours: int) -> tuple[list[ModelResult], list[CheckResult]]:
-    """Staged → warehouse in one transaction, gated: when a check fails the transaction is rolled back."""
-    engine.attach_staged(lake, interval.days())
-    engine.begin()
+def build_step(settings: Settings, interval: Interval | None, run_id: str | None = None) -> tuple[Interval, list[ModelResult], list[CheckResult]]:
+    """Staged → warehouse in one transaction, then the gates; a failed gate rolls the transaction back.
+
+    Check results are kept in `quality_results` either way. Raises GateFailed when a gate failed.
+    """
+    lake = Lake(settings.lake)
+    interval = interval or staged_extent(lake)
+    if interval is None:
+        raise NothingToRun(f"nothing staged in {lake.uri('staged')} (run `cryptopulse stage` first)")
+    engine = open_engine(settings)
     try:
-        models = build_models(engine, interval)
-        load_system_tables(engine, interval)
-        checks = run_checks(engine, interval, freshness_hours)
-    except BaseException:
-        engine.rollback()
-        raise
-    if all(c.passed for c in checks):
-        engine.commit()
-    else:
-        engine.rollback()
-    return models, checks
+        engine.attach_staged(lake, interval.days())
+        engine.begin()
+        try:
+            models = build_models(engine, interval)
+            load_system_tables(engine, interval)
+            checks = run_checks(engine, interval, settings.freshness_hours)
+        except BaseException:
+            engine.rollback()
+            raise
+        failures = [c for c in checks if not c.passed]
+        engine.rollback() if failures else engine.commit()
+        record_checks(engine, run_id or new_run_id(), interval, checks)
+    finally:
+        engine.close()
+    if failures:
+        raise GateFailed(failures)
+    return interval, models, checks
+
+
+def publish_step(settings: Settings, interval: Interval | None, run_id: str | None = None) -> list[PublishedTable]:
+    """Warehouse → published Parquet for the interval's partitions (None: every staged day)."""
+    lake = Lake(settings.lake)
+    interval = interval or staged_extent(lake)
+    if interval is None:
+        raise NothingToRun(f"nothing staged in {lake.uri('staged')} (run `cryptopulse stage` first)")
+    engine = open_engine(settings)
+    try:
+        return publish(engine, lake, interval, run_id or new_run_id())
+    finally:
+        engine.close()
 
 
 def run(settings: Settings, interval: Interval | None = None, progress: Progress | None = None) -> RunReport:
-    """The whole pipeline for an interval of days: stage, build, gate, publish; recorded in `pipeline_runs`."""
+    """The whole pipeline for an interval of days: stage, build + gates, publish; recorded in `pipeline_runs`."""
     report = RunReport(run_id=new_run_id())
-    lake = Lake(settings.lake)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with timed(report, "stage", progress):
         report.staged, report.interval = stage_step(settings, interval)
     if report.interval is None:
-        raise NothingToRun(f"no raw records found in {lake.uri('raw')} (run `cryptopulse generate` or an ingest first)")
-    engine = open_engine(settings)
+        raise NothingToRun(f"no raw records found in {Lake(settings.lake).uri('raw')} (run `cryptopulse generate` or an ingest first)")
     try:
         with timed(report, "build", progress):
-            report.models, report.checks = build_step(engine, lake, report.interval, settings.freshness_hours)
-        if report.failures:
-            report.status = "gate_failed"
-        else:
-            with timed(report, "publish", progress):
-                report.published = publish(engine, lake, report.interval, report.run_id)
-            report.status = "ok"
-        record_run(engine, report, started)
+            _, report.models, report.checks = build_step(settings, report.interval, report.run_id)
+        with timed(report, "publish", progress):
+            report.published = publish_step(settings, report.interval, report.run_id)
+        report.status = "ok"
+    except GateFailed as e:
+        report.status = "gate_failed"
+        report.checks = e.failures
+        raise
     finally:
-        engine.close()
-    if report.failures:
-        raise GateFailed(report.failures)
+        _record(settings, report, started)
     return report
 
 
+def _record(settings: Settings, report: RunReport, started: dt.datetime) -> None:
+    engine = open_engine(settings)
+    try:
+        record_run(engine, report, started)
+    finally:
+        engine.close()
+
+
+def record_checks(engine: Engine, run_id: str, interval: Interval, checks: list[CheckResult]) -> None:
+    """Append check results to `quality_results`."""
+    engine.execute(f"CREATE TABLE IF NOT EXISTS quality_results ({SYSTEM_DDL['quality_results']})")
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for c in checks:
+        values = [_lit(run_id), _lit(now), _lit(interval.start), _lit(interval.end), _lit(c.model), _lit(c.name),
+                  "TRUE" if c.passed else "FALSE", str(c.failing_rows), _lit(c.example)]
+        engine.execute(f"INSERT INTO quality_results VALUES ({', '.join(values)})")
+
+
 def record_run(engine: Engine, report: RunReport, started: dt.datetime) -> None:
-    """Append this run's check results and summary to `quality_results` and `pipeline_runs`."""
-    for table, columns in SYSTEM_DDL.items():
-        engine.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    """Append this run's summary (interval, status, step times, counts) to `pipeline_runs`."""
+    engine.execute(f"CREATE TABLE IF NOT EXISTS pipeline_runs ({SYSTEM_DDL['pipeline_runs']})")
     iv = report.interval
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    for c in report.checks:
-        engine.execute(
-            "INSERT INTO quality_results VALUES ("
-            + ", ".join(
-                [_lit(report.run_id), _lit(now), _lit(iv.start), _lit(iv.end), _lit(c.model), _lit(c.name),
-                 "TRUE" if c.passed else "FALSE", str(c.failing_rows), _lit(c.example)]
-            )
-            + ")"
-        )
-    details = json.dumps(report.as_dict())
-    engine.execute(
-        "INSERT INTO pipeline_runs VALUES ("
-        + ", ".join(
-            [_lit(report.run_id), _lit(started), _lit(now), _lit(iv.start), _lit(iv.end), _lit(report.status),
-             str(round(sum(report.steps.values()), 3)), _lit(details)]
-        )
-        + ")"
-    )
+    values = [_lit(report.run_id), _lit(started), _lit(now), _lit(iv.start), _lit(iv.end), _lit(report.status),
+              str(round(sum(report.steps.values()), 3)), _lit(json.dumps(report.as_dict()))]
+    engine.execute(f"INSERT INTO pipeline_runs VALUES ({', '.join(values)})")
 
 
 def _lit(value: object) -> str:

@@ -81,7 +81,8 @@ def checks_for(model: Model, interval: Interval, freshness_hours: int) -> list[C
 
 
 def reconciliation_checks(interval: Interval) -> list[Check]:
-    """Per dataset and day: records received = loaded into the fact + quarantined + known duplicates."""
+    """Per dataset and day: every day of the interval was staged, and records received = loaded into the
+    fact + quarantined + known duplicates."""
     checks = []
     days = partition_filter("s.date", interval)
     for dataset, fact in RECONCILED.items():
@@ -102,6 +103,17 @@ def reconciliation_checks(interval: Interval) -> list[Check]:
                 """,
             )
         )
+        checks.append(
+            Check(
+                fact,
+                f"staged_coverage({dataset})",
+                f"""
+                SELECT DISTINCT t.date AS unstaged_day FROM dim_time AS t
+                WHERE {partition_filter('t.date', interval)}
+                  AND NOT EXISTS (SELECT 1 FROM staging_stats AS s WHERE s.dataset = '{dataset}' AND s.date = t.date)
+                """,
+            )
+        )
     return checks
 
 
@@ -118,6 +130,6 @@ def run_checks(engine: Engine, interval: Interval, freshness_hours: int = 36) ->
         count = 0
         if rows:
             count = engine.fetchall(f"SELECT count(*) FROM ({check.violations_sql}) AS v")[0][0]
-        example = ", ".join(f"{c}={v!r}" for c, v in zip(columns, rows[0], strict=True)) if rows else ""
+        example = ", ".join(f"{c}={v!r}" if isinstance(v, str) else f"{c}={v}" for c, v in zip(columns, rows[0], strict=True)) if rows else ""
         results.append(CheckResult(check.model, check.name, not rows, count, example[:500]))
     return results

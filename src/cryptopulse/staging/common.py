@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,3 +169,41 @@ def relative_path_sql(lake: Lake, column: str = "filename") -> str:
     """SQL turning an absolute file name from DuckDB's `filename` column into a lake-relative path."""
     prefix = lake.uri().rstrip("/") + "/"
     return f"substr({column}, {len(prefix) + 1})"
+
+
+def staged_extent(lake: Lake) -> Interval | None:
+    """The interval from the first to the last staged day partition (None when nothing is staged)."""
+    days = sorted(
+        dt.date.fromisoformat(m.group(1))
+        for p in lake.fs.glob(lake.path("staged/*/date=*"))
+        if (m := PARTITION_RE.search(p)) and m.group(1)
+    )
+    return Interval.covering(days[0], days[-1]) if days else None
+
+
+def load_tolerant(
+    con: duckdb.DuckDBPyConnection, lake: Lake, table: str, files: list[str], select_for: Callable[[list[str]], str], empty: str
+) -> None:
+    """Create temp table `table` from `select_for(uris)` over the readable files; list the others in `{table}_unreadable`.
+
+    A corrupt or truncated raw file must not stop the run nor vanish: it is quarantined as a whole,
+    with DuckDB's error, under the day (or month) of its partition.
+    """
+    bad: list[tuple[str, str]] = []
+    good = list(files)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select_for([lake.uri(f) for f in good]) if good else empty}")
+    except duckdb.Error:
+        good = []
+        for f in files:
+            try:
+                con.execute(f"SELECT count(*) FROM ({select_for([lake.uri(f)])})").fetchone()
+                good.append(f)
+            except duckdb.Error as e:
+                bad.append((f, str(e).splitlines()[0][:300]))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select_for([lake.uri(f) for f in good]) if good else empty}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_unreadable (raw_file VARCHAR, date DATE, reason VARCHAR, record VARCHAR)")
+    for f, message in bad:
+        m = PARTITION_RE.search(f)
+        day = (m.group(1) or (m.group(2) + "-01")) if m else None
+        con.execute(f"INSERT INTO {table}_unreadable VALUES (?, ?, 'unreadable_file', ?)", [f, day, message])

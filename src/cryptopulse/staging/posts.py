@@ -10,6 +10,7 @@ from cryptopulse.staging.common import (
     EVERYTHING,
     StageResult,
     collect_stats,
+    load_tolerant,
     raw_files,
     relative_path_sql,
     sql_list,
@@ -32,28 +33,27 @@ TIMESTAMP_FORMATS = "['%Y-%m-%dT%H:%M:%S.%gZ', '%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%d %
 def stage_posts(lake: Lake, con: duckdb.DuckDBPyConnection, interval: Interval | None) -> StageResult:
     """Stage every raw post whose day falls in `interval`; return the per-outcome counts."""
     files = raw_files(lake, RAW_PATTERN, interval)
-    if files:
-        _read_pages(con, lake, files)
-    else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE post_pages AS SELECT NULL::{TWEET_TYPE}[] AS data, "
-                    f"NULL::{USERS_TYPE} AS includes, NULL::VARCHAR AS raw_file, NULL::BIGINT AS page_no WHERE false")
+    load_tolerant(con, lake, "post_pages", files, lambda uris: _pages_sql(lake, uris), EMPTY_PAGES)
     _classify(con, interval or EVERYTHING)
     stats, reasons = collect_stats(con, DATASET, "post_records", "post_staged", "post_quarantine", "post_duplicates")
-    write_partitions(lake, con, DATASET, "post_staged", interval.days() if interval else sorted(stats), "parquet", "post_quarantine", stats)
+    days = interval.days() if interval else sorted(stats)
+    write_partitions(lake, con, DATASET, "post_staged", days, "parquet", "post_quarantine", stats)
     return summarize(DATASET, stats, reasons, len(files))
 
 
-def _read_pages(con: duckdb.DuckDBPyConnection, lake: Lake, files: list[str]) -> None:
-    uris = [lake.uri(f) for f in files]
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE post_pages AS
+EMPTY_PAGES = (
+    f"SELECT NULL::{TWEET_TYPE}[] AS data, NULL::{USERS_TYPE} AS includes, NULL::VARCHAR AS raw_file, "
+    "NULL::BIGINT AS page_no WHERE false"
+)
+
+
+def _pages_sql(lake: Lake, uris: list[str]) -> str:
+    return f"""
         SELECT data, includes, {relative_path_sql(lake)} AS raw_file, row_number() OVER () AS page_no
         FROM read_json({sql_list(uris)}, format = 'newline_delimited', compression = 'gzip',
                        columns = {{data: '{TWEET_TYPE}[]', includes: '{USERS_TYPE}'}},
                        filename = true, maximum_object_size = 67108864)
         """
-    )
 
 
 def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
@@ -84,7 +84,7 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
                 t.public_metrics.quote_count AS quote_count,
                 raw_file,
                 page_no,
-                to_json(t) AS record,
+                CAST(to_json(t) AS VARCHAR) AS record,
                 cast(regexp_extract(raw_file, 'date=([0-9-]{{10}})', 1) AS DATE) AS file_date
             FROM tweets
         )
@@ -101,6 +101,9 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
         LEFT JOIN users u USING (author_id)
         WHERE coalesce(cast(p.created_at AS DATE), p.file_date) >= DATE '{interval.start}'
           AND coalesce(cast(p.created_at AS DATE), p.file_date) < DATE '{interval.end}'
+        UNION ALL BY NAME
+        SELECT raw_file, date, reason, record FROM post_pages_unreadable
+        WHERE date >= DATE '{interval.start}' AND date < DATE '{interval.end}'
         """
     )
     con.execute(
@@ -126,7 +129,8 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP VIEW post_quarantine AS
-        SELECT 'posts' AS dataset, date, source, raw_file, reason, record
+        SELECT 'posts' AS dataset, date, regexp_extract(raw_file, 'raw/([^/]+)/', 1) AS source, raw_file, reason,
+               CAST(record AS VARCHAR) AS record
         FROM post_records WHERE reason IS NOT NULL
         """
     )

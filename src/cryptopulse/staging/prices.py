@@ -10,6 +10,7 @@ from cryptopulse.staging.common import (
     EVERYTHING,
     StageResult,
     collect_stats,
+    load_tolerant,
     raw_files,
     relative_path_sql,
     sql_list,
@@ -29,26 +30,24 @@ def stage_prices(lake: Lake, con: duckdb.DuckDBPyConnection, interval: Interval 
     Needs `coins_staged` (from `stage_coins`) in `con` to recognise unknown coin ids.
     """
     files = raw_files(lake, RAW_PATTERN, interval)
-    _read_points(con, lake, files)
+    load_tolerant(con, lake, "price_points", files, lambda uris: _points_sql(lake, uris), EMPTY_POINTS)
     _classify(con, interval or EVERYTHING)
     stats, reasons = collect_stats(con, DATASET, "price_records", "price_staged", "price_quarantine", "price_duplicates")
-    write_partitions(lake, con, DATASET, "price_staged", interval.days() if interval else sorted(stats), "csv", "price_quarantine", stats)
+    days = interval.days() if interval else sorted(stats)
+    write_partitions(lake, con, DATASET, "price_staged", days, "csv", "price_quarantine", stats)
     return summarize(DATASET, stats, reasons, len(files))
 
 
-def _read_points(con: duckdb.DuckDBPyConnection, lake: Lake, files: list[str]) -> None:
+EMPTY_POINTS = (
+    "SELECT NULL::VARCHAR AS raw_file, NULL::VARCHAR AS coin_id, NULL::BIGINT AS pos, NULL::VARCHAR AS ts_text, "
+    "NULL::VARCHAR AS price_text, NULL::VARCHAR AS cap_ts_text, NULL::VARCHAR AS market_cap_text, "
+    "NULL::VARCHAR AS vol_ts_text, NULL::VARCHAR AS volume_text WHERE false"
+)
+
+
+def _points_sql(lake: Lake, uris: list[str]) -> str:
     """One row per point: the three arrays of a chart zipped by position, values kept as text."""
-    if not files:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE price_points (raw_file VARCHAR, coin_id VARCHAR, pos BIGINT, "
-            "ts_text VARCHAR, price_text VARCHAR, cap_ts_text VARCHAR, market_cap_text VARCHAR, "
-            "vol_ts_text VARCHAR, volume_text VARCHAR)"
-        )
-        return
-    uris = [lake.uri(f) for f in files]
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE price_points AS
+    return f"""
         WITH charts AS (
             SELECT {relative_path_sql(lake)} AS raw_file, prices, market_caps, total_volumes
             FROM read_json({sql_list(uris)}, format = 'auto', compression = 'gzip', filename = true,
@@ -73,7 +72,6 @@ def _read_points(con: duckdb.DuckDBPyConnection, lake: Lake, files: list[str]) -
             total_volumes[pos][2] AS volume_text
         FROM zipped
         """
-    )
 
 
 def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
@@ -113,6 +111,9 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
         FROM timed
         WHERE coalesce(cast(ts AS DATE), file_date) >= DATE '{interval.start}'
           AND coalesce(cast(ts AS DATE), file_date) < DATE '{interval.end}'
+        UNION ALL BY NAME
+        SELECT raw_file, date, reason, record FROM price_points_unreadable
+        WHERE date >= DATE '{interval.start}' AND date < DATE '{interval.end}'
         """
     )
     con.execute(
@@ -137,9 +138,9 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP VIEW price_quarantine AS
-        SELECT 'coin_hourly' AS dataset, date, source, raw_file, reason,
-               to_json({coin_id: coin_id, pos: pos, ts: ts_text, price: price_text,
-                        market_cap: market_cap_text, volume: volume_text}) AS record
+        SELECT 'coin_hourly' AS dataset, date, regexp_extract(raw_file, 'raw/([^/]+)/', 1) AS source, raw_file, reason,
+               coalesce(record, to_json({coin_id: coin_id, pos: pos, ts: ts_text, price: price_text,
+                        market_cap: market_cap_text, volume: volume_text})::VARCHAR) AS record
         FROM price_records WHERE reason IS NOT NULL
         """
     )

@@ -130,6 +130,7 @@ class ChartStats:
     """What rendering market charts planted: points, malformed points by kind, duplicate hours."""
 
     points: int = 0
+    files: int = 0
     malformed: Counter = field(default_factory=Counter)
     second_points: int = 0
     same_timestamp: int = 0

@@ -1,0 +1,79 @@
+"""Shared fixtures: a tiny literal lake, a small synthetic lake, settings pointing at temp folders."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from cryptopulse.config import Settings, load_settings
+from cryptopulse.lake import Lake
+from cryptopulse.models import load_models
+from rawfiles import write_tiny_lake
+
+SMALL_SCALE = 0.01
+# Tables a rerun must reproduce exactly (logs such as pipeline_runs and quality_results grow by design).
+DATA_TABLES = tuple(m.name for m in load_models()) + ("quarantine", "staging_stats")
+
+
+def settings_for(tmp: Path) -> Settings:
+    return load_settings(lake=str(tmp / "lake"), warehouse=str(tmp / "warehouse.duckdb"))
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Settings:
+    """Settings whose lake holds the literal rows of `rawfiles.write_tiny_lake`."""
+    settings = settings_for(tmp_path)
+    write_tiny_lake(Lake(settings.lake))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A raw zone generated once per session at scale 0.01; tests copy it before writing."""
+    from cryptopulse.sources.synthetic import generate
+
+    root = tmp_path_factory.mktemp("small-raw")
+    generate(Lake(str(root / "lake")), scale=SMALL_SCALE, seed=7)
+    return root / "lake"
+
+
+@pytest.fixture
+def small(tmp_path: Path, small_raw: Path) -> Settings:
+    """Settings over a private copy of the small synthetic raw zone."""
+    shutil.copytree(small_raw, tmp_path / "lake")
+    return settings_for(tmp_path)
+
+
+@pytest.fixture
+def cli() -> CliRunner:
+    return CliRunner()
+
+
+def table_hashes(warehouse: str, tables: tuple[str, ...] = DATA_TABLES) -> dict[str, tuple[int, str]]:
+    """Row count and an order-independent content hash per table."""
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        return {t: _hash(con, t) for t in tables}
+    finally:
+        con.close()
+
+
+def _hash(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
+    rows = con.execute(f"SELECT CAST(t AS VARCHAR) AS r FROM {table} AS t ORDER BY r").fetchall()
+    digest = hashlib.sha256("\n".join(r[0] for r in rows).encode()).hexdigest()
+    return len(rows), digest
+
+
+def published_hashes(lake_root: str) -> dict[str, str]:
+    """sha256 of every file under published/ (the manifest excluded), keyed by relative path."""
+    root = Path(lake_root) / "published"
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "_manifest.json"
+    }
