@@ -70,6 +70,7 @@ def write_partitions(
     con: duckdb.DuckDBPyConnection,
     dataset: str,
     relation: str,
+    order_by: str,
     days: list[dt.date],
     fmt: str,
     quarantine: str,
@@ -85,11 +86,11 @@ def write_partitions(
     tmp = Path(tempfile.mkdtemp(prefix=f"cryptopulse-stage-{dataset}-"))
     try:
         con.execute(
-            f"COPY (SELECT * FROM {relation} ORDER BY ALL) TO '{tmp / 'data'}' "
+            f"COPY (SELECT * FROM {relation} ORDER BY {order_by}) TO '{tmp / 'data'}' "
             f"({options}, PARTITION_BY (date), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part-{{i}}', OVERWRITE_OR_IGNORE true)"
         )
         con.execute(
-            f"COPY (SELECT * FROM {quarantine} ORDER BY ALL) TO '{tmp / 'quarantine'}' "
+            f"COPY (SELECT * FROM {quarantine} ORDER BY raw_file, reason, record) TO '{tmp / 'quarantine'}' "
             f"(FORMAT parquet, PARTITION_BY (date), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'q-{{i}}', OVERWRITE_OR_IGNORE true)"
         )
         for day in days:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 from cryptopulse.interval import Interval
@@ -30,39 +32,50 @@ USERS_TYPE = "STRUCT(users STRUCT(id VARCHAR, username VARCHAR, name VARCHAR)[])
 TIMESTAMP_FORMATS = "['%Y-%m-%dT%H:%M:%S.%gZ', '%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%d %H:%M:%S']"
 
 
-def stage_posts(lake: Lake, con: duckdb.DuckDBPyConnection, interval: Interval | None) -> StageResult:
-    """Stage every raw post whose day falls in `interval`; return the per-outcome counts."""
+def read_posts(lake: Lake, con: duckdb.DuckDBPyConnection, interval: Interval | None) -> int:
+    """Read and classify every raw post whose day falls in `interval`; return how many files were read."""
     files = raw_files(lake, RAW_PATTERN, interval)
     load_tolerant(con, lake, "post_pages", files, lambda uris: _pages_sql(lake, uris), EMPTY_PAGES)
     _classify(con, interval or EVERYTHING)
+    return len(files)
+
+
+def write_posts(lake: Lake, con: duckdb.DuckDBPyConnection, days: list[dt.date], files_read: int) -> StageResult:
+    """Write the classified records of `days` to the staged zone and return the per-outcome counts."""
     stats, reasons = collect_stats(con, DATASET, "post_records", "post_staged", "post_quarantine", "post_duplicates")
-    days = interval.days() if interval else sorted(stats)
-    write_partitions(lake, con, DATASET, "post_staged", days, "parquet", "post_quarantine", stats)
-    return summarize(DATASET, stats, reasons, len(files))
+    write_partitions(lake, con, DATASET, "post_staged", "source, post_id", days, "parquet", "post_quarantine", stats)
+    return summarize(DATASET, stats, reasons, files_read)
 
 
 EMPTY_PAGES = (
     f"SELECT NULL::{TWEET_TYPE}[] AS data, NULL::{USERS_TYPE} AS includes, NULL::VARCHAR AS raw_file, "
-    "NULL::BIGINT AS page_no WHERE false"
+    "NULL::VARCHAR AS source, NULL::DATE AS file_date WHERE false"
 )
 
 
 def _pages_sql(lake: Lake, uris: list[str]) -> str:
     return f"""
-        SELECT data, includes, {relative_path_sql(lake)} AS raw_file, row_number() OVER () AS page_no
+        SELECT data, includes, raw_file,
+               regexp_extract(raw_file, 'raw/([^/]+)/', 1) AS source,
+               cast(regexp_extract(raw_file, 'date=([0-9-]{{10}})', 1) AS DATE) AS file_date
+        FROM (SELECT data, includes, {relative_path_sql(lake)} AS raw_file
         FROM read_json({sql_list(uris)}, format = 'newline_delimited', compression = 'gzip',
                        columns = {{data: '{TWEET_TYPE}[]', includes: '{USERS_TYPE}'}},
-                       filename = true, maximum_object_size = 67108864)
+                       filename = true, maximum_object_size = 67108864))
         """
 
 
 def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
-    """Split records of the interval into staged, quarantined (with a reason) and duplicate rows."""
+    """Split records of the interval into staged, quarantined (with a reason) and duplicate rows.
+
+    One materialised table: each record gets its reason (NULL = good) and, among good records with the
+    same (source, post_id), a copy number; copy 1 is staged, later copies are counted as duplicates.
+    """
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE post_records AS
         WITH tweets AS (
-            SELECT raw_file, page_no, unnest(data) AS t
+            SELECT raw_file, source, file_date, unnest(data) AS t
             FROM post_pages
         ),
         users AS (
@@ -72,8 +85,9 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
         ),
         parsed AS (
             SELECT
+                t,
                 t.id AS post_id,
-                regexp_extract(raw_file, 'raw/([^/]+)/', 1) AS source,
+                source,
                 try_strptime(t.created_at, {TIMESTAMP_FORMATS}) AS created_at,
                 t.author_id,
                 t.text,
@@ -83,24 +97,31 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
                 t.public_metrics.reply_count AS reply_count,
                 t.public_metrics.quote_count AS quote_count,
                 raw_file,
-                page_no,
-                CAST(to_json(t) AS VARCHAR) AS record,
-                cast(regexp_extract(raw_file, 'date=([0-9-]{{10}})', 1) AS DATE) AS file_date
+                file_date
             FROM tweets
+        ),
+        judged AS (
+            SELECT
+                *,
+                coalesce(cast(created_at AS DATE), file_date) AS date,
+                CASE
+                    WHEN post_id IS NULL OR trim(post_id) = '' THEN 'missing_id'
+                    WHEN created_at IS NULL THEN 'bad_timestamp'
+                    WHEN text IS NULL OR trim(text) = '' THEN 'empty_text'
+                END AS reason
+            FROM parsed
         )
         SELECT
-            p.* EXCLUDE (file_date),
-            u.author,
-            coalesce(cast(p.created_at AS DATE), p.file_date) AS date,
-            CASE
-                WHEN p.post_id IS NULL OR trim(p.post_id) = '' THEN 'missing_id'
-                WHEN p.created_at IS NULL THEN 'bad_timestamp'
-                WHEN p.text IS NULL OR trim(p.text) = '' THEN 'empty_text'
-            END AS reason
-        FROM parsed p
-        LEFT JOIN users u USING (author_id)
-        WHERE coalesce(cast(p.created_at AS DATE), p.file_date) >= DATE '{interval.start}'
-          AND coalesce(cast(p.created_at AS DATE), p.file_date) < DATE '{interval.end}'
+            j.post_id, j.source, j.created_at, j.author_id, u.author, j.text, j.lang,
+            j.like_count, j.retweet_count, j.reply_count, j.quote_count, j.raw_file, j.date, j.reason,
+            CASE WHEN j.reason IS NOT NULL THEN CAST(to_json(j.t) AS VARCHAR) END AS record,
+            CASE WHEN j.reason IS NULL THEN row_number() OVER (
+                PARTITION BY j.source, j.post_id, j.reason IS NULL
+                ORDER BY j.raw_file DESC, j.like_count DESC NULLS LAST, j.text
+            ) END AS copy_no
+        FROM judged AS j
+        LEFT JOIN users AS u USING (author_id)
+        WHERE j.date >= DATE '{interval.start}' AND j.date < DATE '{interval.end}'
         UNION ALL BY NAME
         SELECT raw_file, date, reason, record FROM post_pages_unreadable
         WHERE date >= DATE '{interval.start}' AND date < DATE '{interval.end}'
@@ -108,29 +129,17 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
     )
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE post_ranked AS
-        SELECT *, row_number() OVER (
-            PARTITION BY source, post_id
-            ORDER BY raw_file DESC, page_no DESC, like_count DESC NULLS LAST, text
-        ) AS copy_no
-        FROM post_records
-        WHERE reason IS NULL
-        """
-    )
-    con.execute(
-        """
         CREATE OR REPLACE TEMP VIEW post_staged AS
         SELECT post_id, source, created_at, author_id, author, text, lang,
-               like_count, retweet_count, reply_count, quote_count, raw_file, date
-        FROM post_ranked WHERE copy_no = 1
+               like_count, retweet_count, reply_count, quote_count, date
+        FROM post_records WHERE copy_no = 1
         """
     )
-    con.execute("CREATE OR REPLACE TEMP VIEW post_duplicates AS SELECT date FROM post_ranked WHERE copy_no > 1")
+    con.execute("CREATE OR REPLACE TEMP VIEW post_duplicates AS SELECT date FROM post_records WHERE copy_no > 1")
     con.execute(
         """
         CREATE OR REPLACE TEMP VIEW post_quarantine AS
-        SELECT 'posts' AS dataset, date, regexp_extract(raw_file, 'raw/([^/]+)/', 1) AS source, raw_file, reason,
-               CAST(record AS VARCHAR) AS record
+        SELECT 'posts' AS dataset, date, regexp_extract(raw_file, 'raw/([^/]+)/', 1) AS source, raw_file, reason, record
         FROM post_records WHERE reason IS NOT NULL
         """
     )

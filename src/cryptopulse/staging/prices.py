@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 from cryptopulse.interval import Interval
@@ -24,18 +26,22 @@ RAW_PATTERN = "raw/*/coingecko/market_chart/month=*/*.json.gz"
 MIN_MS, MAX_MS = 1230940800000, 4102444800000
 
 
-def stage_prices(lake: Lake, con: duckdb.DuckDBPyConnection, interval: Interval | None) -> StageResult:
-    """Stage every price point whose hour falls in `interval`; the last point of an hour wins.
+def read_prices(lake: Lake, con: duckdb.DuckDBPyConnection, interval: Interval | None) -> int:
+    """Read and classify every price point whose hour falls in `interval`; the last point of an hour wins.
 
     Needs `coins_staged` (from `stage_coins`) in `con` to recognise unknown coin ids.
     """
     files = raw_files(lake, RAW_PATTERN, interval)
     load_tolerant(con, lake, "price_points", files, lambda uris: _points_sql(lake, uris), EMPTY_POINTS)
     _classify(con, interval or EVERYTHING)
+    return len(files)
+
+
+def write_prices(lake: Lake, con: duckdb.DuckDBPyConnection, days: list[dt.date], files_read: int) -> StageResult:
+    """Write the classified records of `days` to the staged zone and return the per-outcome counts."""
     stats, reasons = collect_stats(con, DATASET, "price_records", "price_staged", "price_quarantine", "price_duplicates")
-    days = interval.days() if interval else sorted(stats)
-    write_partitions(lake, con, DATASET, "price_staged", days, "csv", "price_quarantine", stats)
-    return summarize(DATASET, stats, reasons, len(files))
+    write_partitions(lake, con, DATASET, "price_staged", "coin_id, ts_hour", days, "csv", "price_quarantine", stats)
+    return summarize(DATASET, stats, reasons, files_read)
 
 
 EMPTY_POINTS = (
@@ -99,7 +105,8 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
         SELECT
             *,
             date_trunc('hour', ts) AS ts_hour,
-            coalesce(cast(ts AS DATE), file_date) AS date,
+            -- a point without a usable timestamp belongs to the first day its file covers
+            coalesce(cast(ts AS DATE), min(cast(ts AS DATE)) OVER (PARTITION BY raw_file), file_date) AS date,
             CASE
                 WHEN NOT known_coin THEN 'unknown_coin'
                 WHEN ts IS NULL THEN 'bad_timestamp'
@@ -109,8 +116,7 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
                 WHEN NOT (isfinite(price_usd) AND isfinite(market_cap_usd) AND isfinite(volume_usd)) THEN 'non_finite_value'
             END AS reason
         FROM timed
-        WHERE coalesce(cast(ts AS DATE), file_date) >= DATE '{interval.start}'
-          AND coalesce(cast(ts AS DATE), file_date) < DATE '{interval.end}'
+        QUALIFY date >= DATE '{interval.start}' AND date < DATE '{interval.end}'
         UNION ALL BY NAME
         SELECT raw_file, date, reason, record FROM price_points_unreadable
         WHERE date >= DATE '{interval.start}' AND date < DATE '{interval.end}'

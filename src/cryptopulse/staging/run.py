@@ -8,32 +8,38 @@ from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.staging.coins import stage_coins
 from cryptopulse.staging.common import StageResult
-from cryptopulse.staging.posts import stage_posts
-from cryptopulse.staging.prices import stage_prices
+from cryptopulse.staging.posts import read_posts, write_posts
+from cryptopulse.staging.prices import read_prices, write_prices
 
 
 def stage(lake: Lake, interval: Interval | None, threads: int = 0) -> tuple[list[StageResult], Interval | None]:
-    """Stage the raw zone for `interval` (None: all of it). Returns the results and the interval covered."""
+    """Stage the raw zone for `interval` (None: all of it). Returns the results and the interval covered.
+
+    Without an interval, the covered interval runs from the first to the last day of any record, good
+    or malformed, so nothing received falls outside it; both datasets write a partition (possibly
+    empty, with zero counts) for every one of its days, which the staged-coverage gate relies on.
+    """
     lake.require()
     con = duckdb.connect(config={"threads": threads} if threads else {})
     try:
-        results = [stage_coins(lake, con)]
-        results.append(stage_prices(lake, con, interval))
-        results.append(stage_posts(lake, con, interval))
+        coins = stage_coins(lake, con)
+        price_files = read_prices(lake, con, interval)
+        post_files = read_posts(lake, con, interval)
         covered = interval or _extent(con)
+        if covered is None:
+            return [coins], None
+        days = covered.days()
+        results = [coins, write_prices(lake, con, days, price_files), write_posts(lake, con, days, post_files)]
     finally:
         con.close()
     return results, covered
 
 
 def _extent(con: duckdb.DuckDBPyConnection) -> Interval | None:
-    """The days that received any record, when staging ran without an interval."""
+    """The days from the first to the last record received (None when the raw zone holds none)."""
     first, last = con.execute(
         "SELECT min(date), max(date) FROM (SELECT date FROM price_records UNION ALL SELECT date FROM post_records)"
     ).fetchone()
     if first is None:
         return None
     return Interval.covering(first, last)
-
-
-

@@ -88,8 +88,9 @@ def _report(progress: Progress | None, step: str, done: int, total: int) -> None
         progress(step, done, total)
 
 
-def _write_charts(lake: Lake, coins: list[catalog.Coin], series: prices.MonthSeries, month: int, seed: int,
-                  stats: prices.ChartStats) -> None:
+def _write_charts(
+    lake: Lake, coins: list[catalog.Coin], series: prices.MonthSeries, month: int, seed: int, stats: prices.ChartStats
+) -> None:
     """One market_chart file per coin for the month (the first one gets one of each malformed kind)."""
     folder = f"{CHART_DIR}/month={series.start:%Y-%m}"
     for i, coin in enumerate(coins):
@@ -98,14 +99,14 @@ def _write_charts(lake: Lake, coins: list[catalog.Coin], series: prices.MonthSer
         stats.files += 1
 
 
-def _write_posts(lake: Lake, ctx: posts.PostContext, series: prices.MonthSeries, day: int, days: int,
-                 stats: posts.PostStats, progress: Progress | None) -> int:
+def _write_posts(
+    lake: Lake, ctx: posts.PostContext, series: prices.MonthSeries, day: int, days: int, stats: posts.PostStats, progress: Progress | None
+) -> int:
     """The post files of each day in the month; returns the index of the next day."""
     for offset in range(0, series.price.shape[1], 24):
         start = series.start + timedelta(hours=offset)
         hours = slice(offset, offset + 24)
-        files = posts.day_files(ctx, day, start, series.sentiment[:, hours], series.abs_z[:, hours], stats,
-                                force_malformed=day == 0)
+        files = posts.day_files(ctx, day, start, series.sentiment[:, hours], series.abs_z[:, hours], stats, force_malformed=day == 0)
         for name, data in files:
             lake.write_bytes(f"{POSTS_DIR}/{name}", data)
         day += 1
@@ -121,8 +122,7 @@ def _write_unknown(lake: Lake, plan: catalog.Plan, seed: int) -> int:
     return points
 
 
-def _write_catalog(lake: Lake, coins: list[catalog.Coin], truths: list[catalog.Truth],
-                   last: prices.MonthSeries) -> None:
+def _write_catalog(lake: Lake, coins: list[catalog.Coin], truths: list[catalog.Truth], last: prices.MonthSeries) -> None:
     """coins_list.json, coins_markets.json (as of the last hour) and ground_truth.json."""
     final = {
         "price": last.price[:, -1],
@@ -140,8 +140,15 @@ def _write_json(lake: Lake, relpath: str, body: object) -> None:
     lake.write_bytes(relpath, (json.dumps(body, ensure_ascii=False, indent=1) + "\n").encode())
 
 
-def _build_report(plan: catalog.Plan, seed: int, coins: list[catalog.Coin], ctx: posts.PostContext,
-                  charts: prices.ChartStats, stats: posts.PostStats, unknown_points: int) -> GenerateReport:
+def _build_report(
+    plan: catalog.Plan,
+    seed: int,
+    coins: list[catalog.Coin],
+    ctx: posts.PostContext,
+    charts: prices.ChartStats,
+    stats: posts.PostStats,
+    unknown_points: int,
+) -> GenerateReport:
     malformed = Counter({k: 0 for k in COUNT_DEFINITIONS})
     malformed.update(stats.malformed)
     malformed.update(charts.malformed)
@@ -179,4 +186,3 @@ def _manifest(report: GenerateReport) -> dict:
         **report.as_dict(),
         "count_definitions": COUNT_DEFINITIONS,
     }
-

@@ -41,8 +41,10 @@ TWITTER_EPOCH_MS = 1_288_834_974_657
 URL_POOL = 5_000
 AT_POOL = 2_000
 
-POST = ('{"id":"%s","text":"%s","created_at":"%s","author_id":"%s","lang":"%s","public_metrics":'
-        '{"retweet_count":%d,"reply_count":%d,"like_count":%d,"quote_count":%d}}')
+POST = (
+    '{"id":"%s","text":"%s","created_at":"%s","author_id":"%s","lang":"%s","public_metrics":'
+    '{"retweet_count":%d,"reply_count":%d,"like_count":%d,"quote_count":%d}}'
+)
 POST_NO_ID = POST.replace('"id":"%s",', "")
 PAGE = '{"data":[%s],"includes":{"users":[%s]},"meta":{"result_count":%d%s}}'
 _AMBIGUOUS = re.compile(rf"\b({'|'.join(vocab.AMBIGUOUS_WORDS)})\b")
@@ -153,7 +155,8 @@ class PostContext:
     mention_kinds: np.ndarray
     popularity: np.ndarray
     pop_cdf: np.ndarray
-    rate: float  # expected posts per coin-hour per unit of popularity at |z| = 0.75
+    rate: float  # expected posts per coin-hour per unit of popularity when volume_factor is 1
+    epoch_ms: int  # snowflake epoch: Twitter's, or the data's start when that is earlier (scale > ~90)
     noise_per_hour: float
     bot_per_hour: float
     urls: list[str]
@@ -176,6 +179,7 @@ class PostContext:
             popularity=pop,
             pop_cdf=np.cumsum(pop) / pop.sum(),
             rate=organic / (plan.hours * pop.sum()),
+            epoch_ms=min(TWITTER_EPOCH_MS, int(plan.start.timestamp()) * 1000),
             noise_per_hour=plan.target_posts * NOISE_SHARE / plan.hours,
             bot_per_hour=plan.target_posts * BOT_SHARE / (plan.days * len(authors.bot_users) * BOT_ACTIVE_DAYS * 2),
             urls=[""] + [f" https://t.co/{_code(rng)}" for _ in range(URL_POOL)],
@@ -217,8 +221,15 @@ class _Posts:
 
     def take(self, order: np.ndarray) -> _Posts:
         idx = order.tolist()
-        return _Posts(self.sec[order], [self.text[i] for i in idx], self.author[order],
-                      [self.lang[i] for i in idx], self.kind[order], self.mention[order], self.ambiguous[order])
+        return _Posts(
+            self.sec[order],
+            [self.text[i] for i in idx],
+            self.author[order],
+            [self.lang[i] for i in idx],
+            self.kind[order],
+            self.mention[order],
+            self.ambiguous[order],
+        )
 
 
 def _concat(parts: list[_Posts]) -> _Posts:
@@ -233,8 +244,9 @@ def _concat(parts: list[_Posts]) -> _Posts:
     )
 
 
-def day_files(ctx: PostContext, index: int, start: datetime, sentiment: np.ndarray, abs_z: np.ndarray,
-              stats: PostStats, force_malformed: bool = False) -> list[tuple[str, bytes]]:
+def day_files(
+    ctx: PostContext, index: int, start: datetime, sentiment: np.ndarray, abs_z: np.ndarray, stats: PostStats, force_malformed: bool = False
+) -> list[tuple[str, bytes]]:
     """The post files (name, gzip bytes) of one day; `sentiment`, `abs_z` are (coins, 24) arrays."""
     rng = np.random.default_rng([ctx.seed, 3, index])
     day = _concat([_coin_posts(ctx, rng, sentiment, abs_z), _noise_posts(ctx, rng), _bot_posts(ctx, rng)])
@@ -244,7 +256,7 @@ def day_files(ctx: PostContext, index: int, start: datetime, sentiment: np.ndarr
     order = np.argsort(t_ms, kind="stable")
     day, t_ms = day.take(order), t_ms[order]
     day_ms = int(start.timestamp()) * 1000
-    ids = ((day_ms + t_ms - TWITTER_EPOCH_MS) << 22) | np.arange(len(t_ms))
+    ids = ((day_ms + t_ms - ctx.epoch_ms) << 22) | np.arange(len(t_ms))
     created = _created_at(day_ms + t_ms)
     bad = _plant_malformed(rng, day, created, force_malformed)
     _count(stats, day, bad)
@@ -314,8 +326,9 @@ def _sample_authors(ctx: PostContext, rng: np.random.Generator, n: int) -> np.nd
     return np.minimum(np.searchsorted(cdf, rng.random(n)), len(cdf) - 1)
 
 
-def _compose(ctx: PostContext, rng: np.random.Generator, coin: np.ndarray,
-             sentiment: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _compose(
+    ctx: PostContext, rng: np.random.Generator, coin: np.ndarray, sentiment: np.ndarray
+) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Texts of original posts: mention(s), a phrase whose polarity follows latent sentiment, extras."""
     f, m = ctx.fragments, len(coin)
     neutral = rng.random(m) < NEUTRAL_RATE
@@ -330,8 +343,9 @@ def _compose(ctx: PostContext, rng: np.random.Generator, coin: np.ndarray,
     mentioned, mention = _mentions(ctx, rng, coin)
     texts = [
         f"{f.openers[o]}{mm} {f.phrases[p]}{f.emoji[e]}{f.hashtags[h]}{ctx.urls[u]}{ctx.ats[a]}"
-        for o, mm, p, e, h, u, a in zip(opener.tolist(), mentioned, phrase.tolist(), emoji.tolist(),
-                                        hashtag.tolist(), url.tolist(), at.tolist())
+        for o, mm, p, e, h, u, a in zip(
+            opener.tolist(), mentioned, phrase.tolist(), emoji.tolist(), hashtag.tolist(), url.tolist(), at.tolist()
+        )
     ]
     return texts, mention, f.phrase_ambiguous[phrase]
 
@@ -353,11 +367,14 @@ def _mentions(ctx: PostContext, rng: np.random.Generator, coin: np.ndarray) -> t
         texts[i] += ctx.fragments.separators[sep[i]] + table[second[i]][kinds[i, 1]]
         if with_third[i]:
             texts[i] += ", " + table[third[i]][kinds[i, 2]]
-    mention = np.stack([
-        eff[coin, kinds[:, 0]],
-        np.where(multi, eff[second, kinds[:, 1]], -1),
-        np.where(with_third, eff[third, kinds[:, 2]], -1),
-    ], axis=1)
+    mention = np.stack(
+        [
+            eff[coin, kinds[:, 0]],
+            np.where(multi, eff[second, kinds[:, 1]], -1),
+            np.where(with_third, eff[third, kinds[:, 2]], -1),
+        ],
+        axis=1,
+    )
     return texts, mention
 
 
@@ -406,8 +423,7 @@ def _created_at(ms: np.ndarray) -> list[str]:
     return [s + ".000Z" for s in np.datetime_as_string(ms.astype("datetime64[ms]"), unit="s").tolist()]
 
 
-def _plant_malformed(rng: np.random.Generator, day: _Posts, created: list[str],
-                     force: bool) -> dict[str, np.ndarray]:
+def _plant_malformed(rng: np.random.Generator, day: _Posts, created: list[str], force: bool) -> dict[str, np.ndarray]:
     """Distinct posts to corrupt, per kind; bad timestamps and empty texts are applied here."""
     n = len(day.sec)
     counts = rng.poisson(POST_MALFORMED_RATE * n, len(POST_MALFORMED_KINDS)) + int(force)
@@ -438,8 +454,9 @@ def _count(stats: PostStats, day: _Posts, bad: dict[str, np.ndarray]) -> None:
     stats.ambiguous_bare_posts += int(day.ambiguous[has_text].sum())
 
 
-def _render_posts(rng: np.random.Generator, ctx: PostContext, day: _Posts, ids: np.ndarray,
-                  created: list[str], missing_id: np.ndarray) -> list[str]:
+def _render_posts(
+    rng: np.random.Generator, ctx: PostContext, day: _Posts, ids: np.ndarray, created: list[str], missing_id: np.ndarray
+) -> list[str]:
     """Each post as a JSON object string; heavy-tailed public metrics (bots get none)."""
     n = len(ids)
     like = np.floor(np.exp(rng.normal(0.3, 1.6, n))).astype(np.int64) - 1
@@ -449,16 +466,16 @@ def _render_posts(rng: np.random.Generator, ctx: PostContext, day: _Posts, ids: 
     quote = rng.poisson(0.01 * like)
     id_text = [str(i) for i in ids.tolist()]
     author = [ctx.authors.ids[a] for a in day.author.tolist()]
-    rows = zip(id_text, day.text, created, author, day.lang, retweet.tolist(), reply.tolist(), like.tolist(),
-               quote.tolist())
+    rows = zip(id_text, day.text, created, author, day.lang, retweet.tolist(), reply.tolist(), like.tolist(), quote.tolist())
     posts = [POST % row for row in rows]
     for i in missing_id.tolist():
         posts[i] = POST_NO_ID % (day.text[i], created[i], author[i], day.lang[i], retweet[i], reply[i], like[i], quote[i])
     return posts
 
 
-def _pages(rng: np.random.Generator, ctx: PostContext, day: _Posts, ids: np.ndarray, posts: list[str],
-           bad: dict[str, np.ndarray], force: bool) -> tuple[list[tuple[str, bool]], int]:
+def _pages(
+    rng: np.random.Generator, ctx: PostContext, day: _Posts, ids: np.ndarray, posts: list[str], bad: dict[str, np.ndarray], force: bool
+) -> tuple[list[tuple[str, bool]], int]:
     """Page lines newest first, each (line, is_repeat), and how many posts the repeated pages hold.
 
     A repeated page (a retried request) is written again right after itself; only pages without
@@ -486,8 +503,9 @@ def _pages(rng: np.random.Generator, ctx: PostContext, day: _Posts, ids: np.ndar
     return lines, repeated
 
 
-def _page_line(ctx: PostContext, page: np.ndarray, author: np.ndarray, ids: np.ndarray, posts: list[str],
-               has_id: np.ndarray, last: bool) -> str:
+def _page_line(
+    ctx: PostContext, page: np.ndarray, author: np.ndarray, ids: np.ndarray, posts: list[str], has_id: np.ndarray, last: bool
+) -> str:
     """One search response: the posts, their authors once each, and meta with ids and a next token."""
     idx = page.tolist()
     users = ",".join(ctx.authors.user_json[a] for a in dict.fromkeys(author[page].tolist()))

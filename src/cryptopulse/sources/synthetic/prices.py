@@ -56,8 +56,9 @@ class MonthSeries:
     supply: np.ndarray
 
 
-def simulate_month(coins: list[Coin], truths: list[Truth], state: MarketState, month: int,
-                   start: datetime, hours: int, seed: int) -> MonthSeries:
+def simulate_month(
+    coins: list[Coin], truths: list[Truth], state: MarketState, month: int, start: datetime, hours: int, seed: int
+) -> MonthSeries:
     """Advance every coin by `hours` hours, updating `state` in place."""
     n = len(coins)
     shocks = [_shocks(seed, i, month, hours) for i in range(n)]
@@ -136,8 +137,7 @@ class ChartStats:
     same_timestamp: int = 0
 
 
-def render_chart(series: MonthSeries, coin: int, month: int, seed: int, stats: ChartStats,
-                 force_malformed: bool = False) -> bytes:
+def render_chart(series: MonthSeries, coin: int, month: int, seed: int, stats: ChartStats, force_malformed: bool = False) -> bytes:
     """The JSON body of one coin's market_chart for one month, with duplicates and malformed points."""
     rng = np.random.default_rng([seed, 2, coin, month])
     hours = series.price.shape[1]
@@ -160,8 +160,9 @@ def render_chart(series: MonthSeries, coin: int, month: int, seed: int, stats: C
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def _with_second_points(rng: np.random.Generator, ts: np.ndarray, hour_ms: np.ndarray,
-                        values: list[np.ndarray], dup: np.ndarray, same: np.ndarray):
+def _with_second_points(
+    rng: np.random.Generator, ts: np.ndarray, hour_ms: np.ndarray, values: list[np.ndarray], dup: np.ndarray, same: np.ndarray
+):
     """Insert, before each duplicated hour's real point, an earlier (or same-timestamp) stale point."""
     counts = 1 + dup.astype(np.int64)
     idx = np.repeat(np.arange(len(ts)), counts)

@@ -61,8 +61,20 @@ NEUTRAL = (
     "thread below",
     "one chart to watch this week",
 )
-OPENERS = ("", "", "", "", "Just bought more", "Honestly,", "Breaking:", "gm!", "Not financial advice but",
-           "Thoughts on", "Update:", "ok so")
+OPENERS = (
+    "",
+    "",
+    "",
+    "",
+    "Just bought more",
+    "Honestly,",
+    "Breaking:",
+    "gm!",
+    "Not financial advice but",
+    "Thoughts on",
+    "Update:",
+    "ok so",
+)
 POSITIVE_EMOJI = ("", "", "", " 🚀", " 🔥", " 📈", " 💎", " 🚀🚀🚀", " 🙌", " 😍")
 NEGATIVE_EMOJI = ("", "", "", " 📉", " 😱", " 💀", " 😭", " 🩸", " 🤡")
 NEUTRAL_EMOJI = ("", "", "", "", " 👀", " 📊", " 🤔", " ⏳")
@@ -85,13 +97,62 @@ NOISE = (
     ("click the link for tickets 🎟️", "en"),
 )
 
-USER_FIRST = ("crypto", "moon", "satoshi", "hodl", "chart", "degen", "whale", "alpha", "defi", "block",
-              "bull", "bear", "sats", "gwei", "token", "ledger", "nft", "trader", "mining", "stack")
-USER_SECOND = ("fan", "king", "queen", "guru", "daily", "lord", "max", "bro", "wizard", "hunter",
-               "trader", "news", "watcher", "ape", "boy", "girl", "capital", "labs", "talk", "life")
+USER_FIRST = (
+    "crypto",
+    "moon",
+    "satoshi",
+    "hodl",
+    "chart",
+    "degen",
+    "whale",
+    "alpha",
+    "defi",
+    "block",
+    "bull",
+    "bear",
+    "sats",
+    "gwei",
+    "token",
+    "ledger",
+    "nft",
+    "trader",
+    "mining",
+    "stack",
+)
+USER_SECOND = (
+    "fan",
+    "king",
+    "queen",
+    "guru",
+    "daily",
+    "lord",
+    "max",
+    "bro",
+    "wizard",
+    "hunter",
+    "trader",
+    "news",
+    "watcher",
+    "ape",
+    "boy",
+    "girl",
+    "capital",
+    "labs",
+    "talk",
+    "life",
+)
 
-BOT_NAMES = ("free_airdrop_now", "claim_rewards_bot", "giveaway_official", "crypto_drops_247",
-             "airdrop_alerts_x", "moon_rewards_hub", "token_giveaway_", "bonus_claim_live",
-             "drop_hunter_bot", "reward_portal_io")
+BOT_NAMES = (
+    "free_airdrop_now",
+    "claim_rewards_bot",
+    "giveaway_official",
+    "crypto_drops_247",
+    "airdrop_alerts_x",
+    "moon_rewards_hub",
+    "token_giveaway_",
+    "bonus_claim_live",
+    "drop_hunter_bot",
+    "reward_portal_io",
+)
 BOT_TEXT = "🚀 FREE ${symbol} AIRDROP 🚀 Claim now before it ends! 🎁 https://t.co/{code}"
 BAD_TIMESTAMPS = ("not-a-date", "2023-13-45T99:00:00Z", "yesterday", "2024-02-30T25:61:00.000Z")
