@@ -17,7 +17,7 @@ from rawfiles import write_tiny_lake
 
 SMALL_SCALE = 0.01
 # Tables a rerun must reproduce exactly (logs such as pipeline_runs and quality_results grow by design).
-DATA_TABLES = tuple(m.name for m in load_models()) + ("quarantine", "staging_stats")
+DATA_TABLES = (*(m.name for m in load_models()), "quarantine", "staging_stats")
 
 
 def settings_for(tmp: Path) -> Settings:

@@ -6,9 +6,9 @@ import shutil
 
 from conftest import published_hashes, settings_for, table_hashes
 from cryptopulse.interval import Interval
+from cryptopulse.lake import Lake
 from cryptopulse.pipeline import run
 from cryptopulse.staging.common import staged_extent
-from cryptopulse.lake import Lake
 
 
 def test_running_the_same_interval_twice_gives_identical_tables(small):

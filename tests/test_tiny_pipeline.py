@@ -58,7 +58,8 @@ def test_each_malformed_record_is_quarantined_with_its_reason(tiny):
 def test_last_point_of_an_hour_wins_and_hours_are_floored(tiny):
     run(tiny)
     # hour 2 of bitcoin had an earlier point (41999) and the regular one (42002)
-    assert rows(tiny, "SELECT ts_hour::VARCHAR, price_usd, time_key FROM fct_coin_hourly WHERE coin_id = 'bitcoin' AND time_key = 2024010102") == [
+    sql = "SELECT ts_hour::VARCHAR, price_usd, time_key FROM fct_coin_hourly WHERE coin_id = 'bitcoin' AND time_key = 2024010102"
+    assert rows(tiny, sql) == [
         ("2024-01-01 02:00:00", 42002.0, 2024010102)
     ]
     assert rows(tiny, "SELECT count(*), count(DISTINCT (coin_id, time_key)) FROM fct_coin_hourly") == [(96, 96)]

@@ -95,7 +95,9 @@ def stage_step(settings: Settings, interval: Interval | None) -> tuple[list[Stag
     return stage(Lake(settings.lake), interval, threads=settings.threads)
 
 
-def build_step(settings: Settings, interval: Interval | None, run_id: str | None = None) -> tuple[Interval, list[ModelResult], list[CheckResult]]:
+def build_step(
+    settings: Settings, interval: Interval | None, run_id: str | None = None
+) -> tuple[Interval, list[ModelResult], list[CheckResult]]:
     """Staged → warehouse in one transaction, then the gates; a failed gate rolls the transaction back.
 
     Check results are kept in `quality_results` either way. Raises GateFailed when a gate failed.

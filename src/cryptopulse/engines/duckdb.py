@@ -92,7 +92,10 @@ class DuckDBEngine:
         names = ", ".join(c.split()[0] for c in columns.split(", "))
         if fmt == "csv":
             spec = "{" + ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in columns.split(", ")) + "}"
-            source = f"read_csv({sql_list(uris)}, header = true, columns = {spec})"
+            source = (
+                f"read_csv({sql_list(uris)}, header = true, auto_detect = false, delim = ',', quote = '\"', "
+                f"escape = '\"', columns = {spec})"
+            )
         elif fmt == "json":
             spec = "{" + ", ".join(f"{c.split()[0]}: '{c.split()[1]}'" for c in columns.split(", ")) + "}"
             source = f"read_json({sql_list(uris)}, columns = {spec}, format = 'auto')"
@@ -106,7 +109,9 @@ class DuckDBEngine:
             if seed.name.endswith(".csv"):
                 with resources.as_file(seed) as path:
                     table = "seed_" + seed.name.removesuffix(".csv")
-                    self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv('{path}', header = true, all_varchar = true)")
+                    self.con.execute(
+                        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv('{path}', header = true, all_varchar = true)"
+                    )
 
     def export_parquet(self, sql: str, local_dir: str, partition_by: str | None) -> None:
         """Write the rows of `sql` as Parquet under `local_dir` (one file, or one per partition value)."""

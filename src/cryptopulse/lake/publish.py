@@ -64,18 +64,21 @@ def recover(lake: Lake) -> list[str]:
     return done
 
 
-def published_tables() -> list[tuple[str, str | None]]:
-    """(table, partition column) of every published table."""
-    return [(m.name, m.partition if m.incremental and m.partition == "date" else None) for m in load_models()]
+def published_tables() -> list[tuple[str, str | None, str]]:
+    """(table, partition column or None, sort key) of every published table."""
+    return [
+        (m.name, "date" if m.publish_partitioned else None, ", ".join(m.unique_key) or "ALL")
+        for m in load_models()
+    ]
 
 
 def _export(engine: Engine, lake: Lake, interval: Interval, pending: str) -> list[str]:
     """Export each table under `pending`; return the lake-relative files written."""
     local_root = lake.path(pending) if lake.is_local else tempfile.mkdtemp(prefix="cryptopulse-publish-")
     try:
-        for table, partition in published_tables():
+        for table, partition, key in published_tables():
             where = partition_filter(partition, interval) if partition else "1 = 1"
-            engine.export_parquet(f"SELECT * FROM {table} WHERE {where} ORDER BY ALL", f"{local_root}/{table}", partition)
+            engine.export_parquet(f"SELECT * FROM {table} WHERE {where} ORDER BY {key}", f"{local_root}/{table}", partition)
         if not lake.is_local:
             lake.fs.put(local_root + "/", lake.path(pending), recursive=True)
     finally:
@@ -89,7 +92,7 @@ def _plan(lake: Lake, pending: str, files: list[str], interval: Interval) -> tup
     moves = [[f, "published/" + f[len(pending) + 1 :]] for f in files]
     targets = {dst for _, dst in moves}
     deletes = []
-    for table, partition in published_tables():
+    for table, partition, _ in published_tables():
         existing = [lake.relative(p) for p in lake.fs.find(lake.path(f"published/{table}")) if p.endswith(".parquet")]
         for path in existing:
             if path in targets:
@@ -120,7 +123,7 @@ def _apply(lake: Lake, pending: str, moves: list[list[str]], deletes: list[str])
 
 def _describe(engine: Engine, lake: Lake) -> list[PublishedTable]:
     tables = []
-    for table, partition in published_tables():
+    for table, partition, _ in published_tables():
         files = [p for p in lake.fs.find(lake.path(f"published/{table}")) if p.endswith(".parquet")]
         rows = engine.fetchall(f"SELECT count(*) FROM {table}")[0][0]
         tables.append(PublishedTable(table, rows, len(files), partition is not None))

@@ -36,6 +36,7 @@ class Model:
     materialized: str  # "table": rebuilt whole; "incremental": partitions of the interval replaced
     partition: str | None = None
     partition_unit: str = "day"  # "month": the interval is widened to whole months
+    publish_partitioned: bool = False  # published as one file per day (facts) rather than one file
     unique_key: tuple[str, ...] = ()
     not_null: tuple[str, ...] = ()
     non_empty: bool = False
@@ -77,6 +78,7 @@ def _parse(name: str, text: str, model_names: set[str]) -> Model:
         materialized=meta["materialized"],
         partition=meta.get("partition"),
         partition_unit=meta.get("partition_unit", "day"),
+        publish_partitioned=bool(meta.get("publish_partitioned", False)),
         unique_key=tuple(meta.get("unique_key", ())),
         not_null=tuple(meta.get("not_null", ())),
         non_empty=bool(meta.get("non_empty", False)),

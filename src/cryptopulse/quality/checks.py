@@ -130,6 +130,6 @@ def run_checks(engine: Engine, interval: Interval, freshness_hours: int = 36) ->
         count = 0
         if rows:
             count = engine.fetchall(f"SELECT count(*) FROM ({check.violations_sql}) AS v")[0][0]
-        example = ", ".join(f"{c}={v!r}" if isinstance(v, str) else f"{c}={v}" for c, v in zip(columns, rows[0], strict=True)) if rows else ""
+        example = ", ".join(f"{c}={v!r}" if isinstance(v, str) else f"{c}={v}" for c, v in zip(columns, rows[0])) if rows else ""
         results.append(CheckResult(check.model, check.name, not rows, count, example[:500]))
     return results

@@ -2,6 +2,7 @@
 grain = "one row per (post, coin) mention: a post naming BTC and ETH has two rows, however often it names them"
 materialized = "incremental"
 partition = "date"
+publish_partitioned = true
 unique_key = ["source", "post_id", "coin_id"]
 not_null = ["post_id", "source", "coin_id", "time_key"]
 relationships = [{ column = "coin_id", to = "dim_coin.coin_id" }, { column = "post_id", to = "fct_post.post_id" }]

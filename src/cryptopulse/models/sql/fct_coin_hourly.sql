@@ -2,6 +2,7 @@
 grain = "one row per coin per UTC hour (the last CoinGecko point of the hour)"
 materialized = "incremental"
 partition = "date"
+publish_partitioned = true
 unique_key = ["coin_id", "time_key"]
 not_null = ["coin_id", "time_key", "ts_hour", "price_usd", "market_cap_usd", "volume_usd"]
 non_empty = true

@@ -2,6 +2,7 @@
 grain = "one row per post (source + post id)"
 materialized = "incremental"
 partition = "date"
+publish_partitioned = true
 unique_key = ["source", "post_id"]
 not_null = ["post_id", "source", "created_at", "time_key", "text"]
 non_empty = true
