@@ -11,12 +11,14 @@ COINS_LIST = [
     {"id": "bitcoin", "symbol": "btc", "name": "Bitcoin"},
     {"id": "ethereum", "symbol": "eth", "name": "Ethereum"},
     {"id": "harmony", "symbol": "one", "name": "Harmony"},
+    {"id": "bitcoin-cash", "symbol": "bch", "name": "Bitcoin Cash"},
     {"id": "ethereum-wormhole", "symbol": "eth", "name": "Ethereum (Wormhole)"},
 ]
 COINS_MARKETS = [
     {"id": "bitcoin", "symbol": "btc", "name": "Bitcoin", "market_cap_rank": 1},
     {"id": "ethereum", "symbol": "eth", "name": "Ethereum", "market_cap_rank": 2},
     {"id": "harmony", "symbol": "one", "name": "Harmony", "market_cap_rank": 150},
+    {"id": "bitcoin-cash", "symbol": "bch", "name": "Bitcoin Cash", "market_cap_rank": 19},
 ]
 H = 3_600_000  # one hour in ms
 T0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
@@ -47,7 +49,7 @@ def chart(points: list[tuple[object, object, object, object]]) -> dict:
 
 
 def write_tiny_lake(lake: Lake) -> None:
-    """Two days (2024-01-01 and 02) of two coins, six posts, one of each malformed kind."""
+    """Two days (2024-01-01 and 02) of two priced coins, seven good posts, one of each malformed kind."""
     lake.write_bytes("raw/test/coingecko/coins_list.json", json.dumps(COINS_LIST).encode())
     lake.write_bytes("raw/test/coingecko/coins_markets.json", json.dumps(COINS_MARKETS).encode())
     for coin, base in (("bitcoin", 42000.0), ("ethereum", 2300.0)):
@@ -69,6 +71,8 @@ def write_tiny_lake(lake: Lake) -> None:
         tweet("5", "sol y playa, nothing about coins", "2024-01-02T10:00:00.000Z"),
         tweet("6", "   ", "2024-01-02T11:00:00.000Z"),
         tweet("7", "$harmony? no: $ONE and #one to the moon", "2024-01-02T12:30:00.000Z", author="3"),
+        tweet("8", "Bitcoin Cash is not bitcoin. bitcoin cash!", "2024-01-02T13:00:00.000Z", author="3"),
+        tweet("9", "Bitcoin Cash pumps", "2024-01-02T14:00:00.000Z", author="3"),
     ]
     for day, tweets in (("2024-01-01", day1), ("2024-01-02", day2)):
         lines = [page(tweets)]

@@ -34,7 +34,7 @@ def test_sql_prints_csv(tiny, cli):
     result = cli.invoke(app, ["sql", "SELECT coin_id, count(*) AS n FROM bridge_post_coin GROUP BY 1 ORDER BY 1", "--csv",
                               "--warehouse", tiny.warehouse])
     assert result.exit_code == 0
-    assert result.output.splitlines() == ["coin_id,n", "bitcoin,2", "ethereum,2", "harmony,1"]
+    assert result.output.splitlines() == ["coin_id,n", "bitcoin,3", "bitcoin-cash,2", "ethereum,2", "harmony,1"]
 
 
 def test_status_lists_tables_runs_and_checks(tiny, cli):
@@ -51,7 +51,7 @@ def test_json_report(tiny, cli):
     result = cli.invoke(app, ["run", "--json", "--lake", tiny.lake, "--warehouse", tiny.warehouse])
     report = json.loads(result.output)
     assert report["status"] == "ok"
-    assert report["models"]["fct_post"] == 5
+    assert report["models"]["fct_post"] == 7
     assert report["interval"] == ["2024-01-01", "2024-01-03"]
 
 

@@ -87,7 +87,7 @@ def test_crash_while_exporting_leaves_previous_version(tiny, monkeypatch):
 
     monkeypatch.setattr(DuckDBEngine, "export_parquet", real_export)
     publish_step(tiny, both)  # the rerun discards the abandoned export and publishes
-    assert read_published(tiny.lake, "fct_post") == 5
+    assert read_published(tiny.lake, "fct_post") == 7
     assert not any(k.startswith("_pending") for k in published_hashes(tiny.lake))
 
 
@@ -113,7 +113,7 @@ def test_crash_while_switching_is_rolled_forward_by_the_next_publish(tiny, monke
 
     monkeypatch.setattr(Lake, "move", real_move)
     publish_step(tiny, both)
-    assert read_published(tiny.lake, "fct_post") == 5
+    assert read_published(tiny.lake, "fct_post") == 7
     assert read_published(tiny.lake, "fct_coin_hourly") == 96
 
 

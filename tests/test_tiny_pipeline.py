@@ -31,6 +31,9 @@ def test_repeated_mentions_give_one_row_and_everyday_words_give_none(tiny):
         ("2", "bitcoin", 1),  # '#bitcoin'; 'One more day' and 'Link in bio' are not coins
         ("3", "ethereum", 4),  # 'ethereum' twice, 'eth', '$eth': one row
         ("7", "harmony", 2),  # '$ONE' and '#one'; '$harmony' is not an alias
+        ("8", "bitcoin", 1),  # 'bitcoin.' on its own; the 'bitcoin' inside 'Bitcoin Cash' is not bitcoin
+        ("8", "bitcoin-cash", 2),
+        ("9", "bitcoin-cash", 1),
     ]
     # post 5 ("sol y playa") names no coin
     assert rows(tiny, "SELECT count(*) FROM bridge_post_coin WHERE post_id = '5'") == [(0,)]
@@ -40,7 +43,7 @@ def test_non_unique_symbols_do_not_multiply_rows(tiny):
     run(tiny)
     # 'eth' is also the symbol of ethereum-wormhole; only the tracked coin gets the alias.
     assert rows(tiny, "SELECT coin_id FROM dim_coin_alias WHERE alias IN ('$eth', 'eth', '#eth')") == [("ethereum",)] * 3
-    assert rows(tiny, "SELECT count(*), count(DISTINCT coin_id) FROM dim_coin") == [(4, 4)]
+    assert rows(tiny, "SELECT count(*), count(DISTINCT coin_id) FROM dim_coin") == [(5, 5)]
 
 
 def test_each_malformed_record_is_quarantined_with_its_reason(tiny):
@@ -68,7 +71,7 @@ def test_last_point_of_an_hour_wins_and_hours_are_floored(tiny):
 def test_reconciliation_counts_every_received_record(tiny):
     report = run(tiny)
     posts = next(s for s in report.staged if s.dataset == "posts")
-    assert (posts.received, posts.staged, posts.quarantined, posts.duplicates) == (9, 5, 3, 1)
+    assert (posts.received, posts.staged, posts.quarantined, posts.duplicates) == (11, 7, 3, 1)
     prices = next(s for s in report.staged if s.dataset == "coin_hourly")
     assert (prices.received, prices.staged, prices.quarantined, prices.duplicates) == (101, 96, 3, 2)
     assert [c for c in report.checks if c.name.startswith("reconciliation")] and not report.failures

@@ -1,5 +1,5 @@
 /*
-grain = "one row per alias (a lower-case token such as '$eth', '#ethereum', 'ethereum'), each naming one tracked coin"
+grain = "one row per alias (a lower-case token such as '$eth', '#ethereum', 'ethereum', or a phrase such as 'bitcoin cash'), each naming one tracked coin"
 materialized = "table"
 unique_key = ["alias"]
 not_null = ["alias", "coin_id", "kind"]
@@ -31,6 +31,11 @@ candidates as (
     from tracked
     where regexp_matches(name, '^[a-z0-9]+$')
     union all
+    -- a multi-word name ('bitcoin cash'): matched as a phrase, and it hides the words inside it
+    select coin_id, name as alias, 'phrase' as kind, 3 as priority, market_cap_rank
+    from tracked
+    where regexp_matches(name, '^[a-z0-9]+( [a-z0-9]+)+$')
+    union all
     select coin_id, symbol as alias, 'symbol' as kind, 4 as priority, market_cap_rank
     from tracked
     where length(symbol) >= 3 and regexp_matches(symbol, '^[a-z0-9]+$')
@@ -39,7 +44,7 @@ candidates as (
 unambiguous as (
     select *
     from candidates
-    where kind in ('cashtag', 'hashtag')
+    where kind in ('cashtag', 'hashtag', 'phrase')
        or alias not in (select word from seed_ambiguous_words)
 ),
 
