@@ -208,3 +208,26 @@ def load_tolerant(
         m = PARTITION_RE.search(f)
         day = (m.group(1) or (m.group(2) + "-01")) if m else None
         con.execute(f"INSERT INTO {table}_unreadable VALUES (?, ?, 'unreadable_file', ?)", [f, day, message])
+
+
+def split_duplicates(con: duckdb.DuckDBPyConnection, records: str, key: str, newest_first: str) -> None:
+    """Create `{records}_losers(rid, date)`: the good records that another copy of the same key supersedes.
+
+    `key` identifies a record (e.g. `source, post_id`); among copies, the first by `newest_first` wins.
+    Only keys seen more than once are ranked, so the cost follows the duplicates, not the table.
+    """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {records}_losers AS
+        WITH repeated AS (
+            SELECT {key} FROM {records} WHERE reason IS NULL GROUP BY {key} HAVING count(*) > 1
+        ),
+        ranked AS (
+            SELECT r.rowid AS rid, r.date, row_number() OVER (PARTITION BY {", ".join("r." + k.strip() for k in key.split(","))}
+                                                             ORDER BY {newest_first}) AS copy_no
+            FROM {records} AS r SEMI JOIN repeated USING ({key})
+            WHERE r.reason IS NULL
+        )
+        SELECT rid, date FROM ranked WHERE copy_no > 1
+        """
+    )

@@ -13,6 +13,7 @@ from cryptopulse.staging.common import (
     StageResult,
     collect_stats,
     load_tolerant,
+    split_duplicates,
     raw_files,
     relative_path_sql,
     sql_list,
@@ -29,7 +30,11 @@ TWEET_TYPE = (
     "public_metrics STRUCT(retweet_count BIGINT, reply_count BIGINT, like_count BIGINT, quote_count BIGINT))"
 )
 USERS_TYPE = "STRUCT(users STRUCT(id VARCHAR, username VARCHAR, name VARCHAR)[])"
-TIMESTAMP_FORMATS = "['%Y-%m-%dT%H:%M:%S.%gZ', '%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%d %H:%M:%S']"
+# ISO 8601 in UTC ('…Z', the X API's form) is cast directly; other offsets go through TIMESTAMPTZ to UTC.
+PARSE_TIMESTAMP = (
+    "CASE WHEN {column} LIKE '%Z' OR NOT regexp_matches({column}, '[+-][0-9][0-9]:?[0-9][0-9]$') "
+    "THEN try_cast({column} AS TIMESTAMP) ELSE try_cast(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP) END"
+)
 
 
 def read_posts(lake: Lake, con: duckdb.DuckDBPyConnection, interval: Interval | None) -> int:
@@ -68,8 +73,8 @@ def _pages_sql(lake: Lake, uris: list[str]) -> str:
 def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
     """Split records of the interval into staged, quarantined (with a reason) and duplicate rows.
 
-    One materialised table: each record gets its reason (NULL = good) and, among good records with the
-    same (source, post_id), a copy number; copy 1 is staged, later copies are counted as duplicates.
+    One materialised table: each record gets its reason (NULL = good); among good records with the same
+    (source, post_id) the one from the latest file (then most likes) is staged, the others are duplicates.
     """
     con.execute(
         f"""
@@ -88,7 +93,7 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
                 t,
                 t.id AS post_id,
                 source,
-                try_strptime(t.created_at, {TIMESTAMP_FORMATS}) AS created_at,
+                {PARSE_TIMESTAMP.format(column='t.created_at')} AS created_at,
                 t.author_id,
                 t.text,
                 t.lang,
@@ -114,11 +119,7 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
         SELECT
             j.post_id, j.source, j.created_at, j.author_id, u.author, j.text, j.lang,
             j.like_count, j.retweet_count, j.reply_count, j.quote_count, j.raw_file, j.date, j.reason,
-            CASE WHEN j.reason IS NOT NULL THEN CAST(to_json(j.t) AS VARCHAR) END AS record,
-            CASE WHEN j.reason IS NULL THEN row_number() OVER (
-                PARTITION BY j.source, j.post_id, j.reason IS NULL
-                ORDER BY j.raw_file DESC, j.like_count DESC NULLS LAST, j.text
-            ) END AS copy_no
+            CASE WHEN j.reason IS NOT NULL THEN CAST(to_json(j.t) AS VARCHAR) END AS record
         FROM judged AS j
         LEFT JOIN users AS u USING (author_id)
         WHERE j.date >= DATE '{interval.start}' AND j.date < DATE '{interval.end}'
@@ -127,15 +128,17 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
         WHERE date >= DATE '{interval.start}' AND date < DATE '{interval.end}'
         """
     )
+    split_duplicates(con, "post_records", "source, post_id", "r.raw_file DESC, r.like_count DESC NULLS LAST, r.text")
     con.execute(
         """
         CREATE OR REPLACE TEMP VIEW post_staged AS
         SELECT post_id, source, created_at, author_id, author, text, lang,
                like_count, retweet_count, reply_count, quote_count, date
-        FROM post_records WHERE copy_no = 1
+        FROM post_records
+        WHERE reason IS NULL AND rowid NOT IN (SELECT rid FROM post_records_losers)
         """
     )
-    con.execute("CREATE OR REPLACE TEMP VIEW post_duplicates AS SELECT date FROM post_records WHERE copy_no > 1")
+    con.execute("CREATE OR REPLACE TEMP VIEW post_duplicates AS SELECT date FROM post_records_losers")
     con.execute(
         """
         CREATE OR REPLACE TEMP VIEW post_quarantine AS

@@ -13,6 +13,7 @@ from cryptopulse.staging.common import (
     StageResult,
     collect_stats,
     load_tolerant,
+    split_duplicates,
     raw_files,
     relative_path_sql,
     sql_list,
@@ -122,25 +123,16 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
         WHERE date >= DATE '{interval.start}' AND date < DATE '{interval.end}'
         """
     )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE price_ranked AS
-        SELECT *, row_number() OVER (
-            PARTITION BY coin_id, ts_hour
-            ORDER BY ts_ms DESC, raw_file DESC, pos DESC
-        ) AS copy_no
-        FROM price_records
-        WHERE reason IS NULL
-        """
-    )
+    split_duplicates(con, "price_records", "coin_id, ts_hour", "r.ts_ms DESC, r.raw_file DESC, r.pos DESC")
     con.execute(
         """
         CREATE OR REPLACE TEMP VIEW price_staged AS
         SELECT coin_id, ts_hour, ts_ms, price_usd, market_cap_usd, volume_usd, source, raw_file, date
-        FROM price_ranked WHERE copy_no = 1
+        FROM price_records
+        WHERE reason IS NULL AND rowid NOT IN (SELECT rid FROM price_records_losers)
         """
     )
-    con.execute("CREATE OR REPLACE TEMP VIEW price_duplicates AS SELECT date FROM price_ranked WHERE copy_no > 1")
+    con.execute("CREATE OR REPLACE TEMP VIEW price_duplicates AS SELECT date FROM price_records_losers")
     con.execute(
         """
         CREATE OR REPLACE TEMP VIEW price_quarantine AS

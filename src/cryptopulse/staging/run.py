@@ -21,6 +21,7 @@ def stage(lake: Lake, interval: Interval | None, threads: int = 0) -> tuple[list
     """
     lake.require()
     con = duckdb.connect(config={"threads": threads} if threads else {})
+    con.execute("SET TimeZone = 'UTC'")
     try:
         coins = stage_coins(lake, con)
         price_files = read_prices(lake, con, interval)

@@ -27,6 +27,8 @@ tokens as (
     select
         post_id,
         source,
+        time_key,
+        date,
         unnest(regexp_split_to_array(lower_text, '[^a-z0-9$#]+')) as token
     from posts
 ),
@@ -35,18 +37,22 @@ word_mentions as (
     select
         k.post_id,
         k.source,
+        k.time_key,
+        k.date,
         a.coin_id,
         min(a.kind) as kind,
         count(*) as mentions
     from tokens as k
     inner join dim_coin_alias as a on a.alias = k.token
-    group by k.post_id, k.source, a.coin_id
+    group by k.post_id, k.source, k.time_key, k.date, a.coin_id
 ),
 
 phrase_mentions as (
     select
         p.post_id,
         p.source,
+        p.time_key,
+        p.date,
         a.coin_id,
         a.alias,
         (length(p.lower_text) - length(replace(p.lower_text, a.alias, ''))) / length(a.alias) as mentions
@@ -71,6 +77,8 @@ mentions as (
     select
         m.post_id,
         m.source,
+        m.time_key,
+        m.date,
         m.coin_id,
         m.kind,
         m.mentions - coalesce(h.hidden, 0) as mentions
@@ -78,7 +86,7 @@ mentions as (
     left join hidden_words as h
         on h.post_id = m.post_id and h.source = m.source and h.coin_id = m.coin_id
     union all
-    select post_id, source, coin_id, 'phrase' as kind, mentions
+    select post_id, source, time_key, date, coin_id, 'phrase' as kind, mentions
     from phrase_mentions
 ),
 
@@ -87,23 +95,24 @@ per_coin as (
         post_id,
         source,
         coin_id,
+        time_key,
         min(kind) as mention_kind,
-        cast(sum(mentions) as bigint) as mentions
+        cast(sum(mentions) as bigint) as mentions,
+        date
     from mentions
-    group by post_id, source, coin_id
+    group by post_id, source, coin_id, time_key, date
     having sum(mentions) > 0
 )
 
 select
     -- keys
-    c.post_id,
-    c.source,
-    c.coin_id,
-    p.time_key,
+    post_id,
+    source,
+    coin_id,
+    time_key,
     -- how the coin was named
-    c.mention_kind,
-    c.mentions,
+    mention_kind,
+    mentions,
     -- partition
-    p.date
-from per_coin as c
-inner join posts as p on p.post_id = c.post_id and p.source = c.source
+    date
+from per_coin
