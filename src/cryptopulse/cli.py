@@ -22,6 +22,7 @@ from cryptopulse.engines import EngineError
 from cryptopulse.interval import Interval, IntervalError
 from cryptopulse.lake import Lake, LakeError
 from cryptopulse.pipeline import GateFailed, NothingToRun, RunReport, build_step, publish_step, run, stage_step
+from cryptopulse.staging import StageResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
@@ -138,6 +139,15 @@ def _nothing() -> Iterator[None]:
     yield None
 
 
+def print_staged(results: list[StageResult]) -> None:
+    for s in results:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(s.reasons.items())) or "none"
+        console.print(
+            f"{s.dataset:<12} received {s.received:>10,}  staged {s.staged:>10,}  "
+            f"duplicates {s.duplicates:>7,}  quarantined {s.quarantined:>5,} ({reasons})"
+        )
+
+
 def print_report(report: RunReport, settings: Settings) -> None:
     lake = Lake(settings.lake)
     table = Table(title=f"run {report.run_id} · interval {report.interval}", title_justify="left")
@@ -147,12 +157,7 @@ def print_report(report: RunReport, settings: Settings) -> None:
     for m in report.models:
         table.add_row(m.name, f"{m.rows_written:,}", f"{published.get(m.name, 0):,}")
     console.print(table)
-    for s in report.staged:
-        reasons = ", ".join(f"{k} {v}" for k, v in sorted(s.reasons.items())) or "none"
-        console.print(
-            f"staged {s.dataset:<12} received {s.received:>10,}  staged {s.staged:>10,}  "
-            f"duplicates {s.duplicates:>7,}  quarantined {s.quarantined:>5,} ({reasons})"
-        )
+    print_staged(report.staged)
     passed = sum(c.passed for c in report.checks)
     console.print(f"[green]✓ {passed}/{len(report.checks)} quality checks passed[/]")
     steps = "  ".join(f"{k} {v:.2f} s" for k, v in report.steps.items())
@@ -169,8 +174,7 @@ def stage_cmd(start: StartOpt = None, end: EndOpt = None, config: ConfigOpt = No
     """Step 1: raw → staged (parse, type, deduplicate, quarantine) for an interval (default: all raw data)."""
     with user_errors():
         results, covered = stage_step(settings_from(config, lake), interval_from(start, end))
-        for s in results:
-            console.print(f"staged {s.dataset}: {s.as_dict()}")
+        print_staged(results)
         console.print(f"interval {covered}")
 
 

@@ -90,6 +90,14 @@ def timed(report: RunReport, step: str, progress: Progress | None) -> Iterator[N
         report.steps[step] = time.perf_counter() - started
 
 
+def staged_interval(lake: Lake, interval: Interval | None) -> Interval:
+    """`interval`, or every staged day when it is None; NothingToRun when nothing is staged."""
+    interval = interval or staged_extent(lake)
+    if interval is None:
+        raise NothingToRun(f"nothing staged in {lake.uri('staged')} (run `cryptopulse stage` first)")
+    return interval
+
+
 def stage_step(settings: Settings, interval: Interval | None) -> tuple[list[StageResult], Interval | None]:
     """Raw → staged for the interval (None: everything in the raw zone); returns the interval covered."""
     return stage(Lake(settings.lake), interval, threads=settings.threads)
@@ -103,9 +111,7 @@ def build_step(
     Check results are kept in `quality_results` either way. Raises GateFailed when a gate failed.
     """
     lake = Lake(settings.lake)
-    interval = interval or staged_extent(lake)
-    if interval is None:
-        raise NothingToRun(f"nothing staged in {lake.uri('staged')} (run `cryptopulse stage` first)")
+    interval = staged_interval(lake, interval)
     engine = open_engine(settings)
     try:
         engine.attach_staged(lake, interval.days())
@@ -130,9 +136,7 @@ def build_step(
 def publish_step(settings: Settings, interval: Interval | None, run_id: str | None = None) -> list[PublishedTable]:
     """Warehouse → published Parquet for the interval's partitions (None: every staged day)."""
     lake = Lake(settings.lake)
-    interval = interval or staged_extent(lake)
-    if interval is None:
-        raise NothingToRun(f"nothing staged in {lake.uri('staged')} (run `cryptopulse stage` first)")
+    interval = staged_interval(lake, interval)
     engine = open_engine(settings)
     try:
         return publish(engine, lake, interval, run_id or new_run_id())

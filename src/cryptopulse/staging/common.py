@@ -231,3 +231,38 @@ def split_duplicates(con: duckdb.DuckDBPyConnection, records: str, key: str, new
         SELECT rid, date FROM ranked WHERE copy_no > 1
         """
     )
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """How one raw dataset is staged; `read` and `write` below do the rest the same way for each.
+
+    `prefix` names the temp relations its `classify` creates: `{prefix}_records` (every record of the
+    interval with its `reason`, NULL when good), `{prefix}_staged`, `{prefix}_quarantine`, `{prefix}_duplicates`.
+    """
+
+    name: str
+    raw_pattern: str
+    prefix: str
+    loaded_table: str
+    select_for: Callable[[Lake, list[str]], str]
+    empty: str
+    classify: Callable[[duckdb.DuckDBPyConnection, Interval], None]
+    order_by: str
+    fmt: str
+
+
+def read(lake: Lake, con: duckdb.DuckDBPyConnection, ds: Dataset, interval: Interval | None) -> int:
+    """Load and classify every raw record of `ds` whose day falls in `interval`; return the files read."""
+    files = raw_files(lake, ds.raw_pattern, interval)
+    load_tolerant(con, lake, ds.loaded_table, files, lambda uris: ds.select_for(lake, uris), ds.empty)
+    ds.classify(con, interval or EVERYTHING)
+    return len(files)
+
+
+def write(lake: Lake, con: duckdb.DuckDBPyConnection, ds: Dataset, days: list[dt.date], files_read: int) -> StageResult:
+    """Write the classified records of `days` to the staged zone; return the per-outcome counts."""
+    p = ds.prefix
+    stats, reasons = collect_stats(con, ds.name, f"{p}_records", f"{p}_staged", f"{p}_quarantine", f"{p}_duplicates")
+    write_partitions(lake, con, ds.name, f"{p}_staged", ds.order_by, days, ds.fmt, f"{p}_quarantine", stats)
+    return summarize(ds.name, stats, reasons, files_read)

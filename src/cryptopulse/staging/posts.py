@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import duckdb
 
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
-from cryptopulse.staging.common import (
-    EVERYTHING,
-    StageResult,
-    collect_stats,
-    load_tolerant,
-    split_duplicates,
-    raw_files,
-    relative_path_sql,
-    sql_list,
-    summarize,
-    write_partitions,
-)
-
-DATASET = "posts"
-RAW_PATTERN = "raw/*/x/posts/date=*/*.jsonl.gz"
+from cryptopulse.staging.common import Dataset, relative_path_sql, split_duplicates, sql_list
 
 # The fields of an X API v2 tweet we keep, read as text first so that bad values are quarantined, not fatal.
 TWEET_TYPE = (
@@ -35,21 +19,6 @@ PARSE_TIMESTAMP = (
     "CASE WHEN {column} LIKE '%Z' OR NOT regexp_matches({column}, '[+-][0-9][0-9]:?[0-9][0-9]$') "
     "THEN try_cast({column} AS TIMESTAMP) ELSE try_cast(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP) END"
 )
-
-
-def read_posts(lake: Lake, con: duckdb.DuckDBPyConnection, interval: Interval | None) -> int:
-    """Read and classify every raw post whose day falls in `interval`; return how many files were read."""
-    files = raw_files(lake, RAW_PATTERN, interval)
-    load_tolerant(con, lake, "post_pages", files, lambda uris: _pages_sql(lake, uris), EMPTY_PAGES)
-    _classify(con, interval or EVERYTHING)
-    return len(files)
-
-
-def write_posts(lake: Lake, con: duckdb.DuckDBPyConnection, days: list[dt.date], files_read: int) -> StageResult:
-    """Write the classified records of `days` to the staged zone and return the per-outcome counts."""
-    stats, reasons = collect_stats(con, DATASET, "post_records", "post_staged", "post_quarantine", "post_duplicates")
-    write_partitions(lake, con, DATASET, "post_staged", "source, post_id", days, "parquet", "post_quarantine", stats)
-    return summarize(DATASET, stats, reasons, files_read)
 
 
 EMPTY_PAGES = (
@@ -146,3 +115,16 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
         FROM post_records WHERE reason IS NOT NULL
         """
     )
+
+
+POSTS = Dataset(
+    name="posts",
+    raw_pattern="raw/*/x/posts/date=*/*.jsonl.gz",
+    prefix="post",
+    loaded_table="post_pages",
+    select_for=_pages_sql,
+    empty=EMPTY_PAGES,
+    classify=_classify,
+    order_by="source, post_id",
+    fmt="parquet",
+)

@@ -2,47 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import duckdb
 
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
-from cryptopulse.staging.common import (
-    EVERYTHING,
-    StageResult,
-    collect_stats,
-    load_tolerant,
-    split_duplicates,
-    raw_files,
-    relative_path_sql,
-    sql_list,
-    summarize,
-    write_partitions,
-)
+from cryptopulse.staging.common import Dataset, relative_path_sql, split_duplicates, sql_list
 
-DATASET = "coin_hourly"
-RAW_PATTERN = "raw/*/coingecko/market_chart/month=*/*.json.gz"
 # Unix milliseconds between 2009-01-03 (the first Bitcoin block) and 2100-01-01: anything else is not a timestamp.
 MIN_MS, MAX_MS = 1230940800000, 4102444800000
-
-
-def read_prices(lake: Lake, con: duckdb.DuckDBPyConnection, interval: Interval | None) -> int:
-    """Read and classify every price point whose hour falls in `interval`; the last point of an hour wins.
-
-    Needs `coins_staged` (from `stage_coins`) in `con` to recognise unknown coin ids.
-    """
-    files = raw_files(lake, RAW_PATTERN, interval)
-    load_tolerant(con, lake, "price_points", files, lambda uris: _points_sql(lake, uris), EMPTY_POINTS)
-    _classify(con, interval or EVERYTHING)
-    return len(files)
-
-
-def write_prices(lake: Lake, con: duckdb.DuckDBPyConnection, days: list[dt.date], files_read: int) -> StageResult:
-    """Write the classified records of `days` to the staged zone and return the per-outcome counts."""
-    stats, reasons = collect_stats(con, DATASET, "price_records", "price_staged", "price_quarantine", "price_duplicates")
-    write_partitions(lake, con, DATASET, "price_staged", "coin_id, ts_hour", days, "csv", "price_quarantine", stats)
-    return summarize(DATASET, stats, reasons, files_read)
 
 
 EMPTY_POINTS = (
@@ -142,3 +109,17 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
         FROM price_records WHERE reason IS NOT NULL
         """
     )
+
+
+# Needs `coins_staged` (from `stage_coins`) in the connection to recognise unknown coin ids.
+PRICES = Dataset(
+    name="coin_hourly",
+    raw_pattern="raw/*/coingecko/market_chart/month=*/*.json.gz",
+    prefix="price",
+    loaded_table="price_points",
+    select_for=_points_sql,
+    empty=EMPTY_POINTS,
+    classify=_classify,
+    order_by="coin_id, ts_hour",
+    fmt="csv",
+)

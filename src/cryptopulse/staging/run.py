@@ -7,9 +7,9 @@ import duckdb
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.staging.coins import stage_coins
-from cryptopulse.staging.common import StageResult
-from cryptopulse.staging.posts import read_posts, write_posts
-from cryptopulse.staging.prices import read_prices, write_prices
+from cryptopulse.staging.common import StageResult, read, write
+from cryptopulse.staging.posts import POSTS
+from cryptopulse.staging.prices import PRICES
 
 
 def stage(lake: Lake, interval: Interval | None, threads: int = 0) -> tuple[list[StageResult], Interval | None]:
@@ -24,13 +24,12 @@ def stage(lake: Lake, interval: Interval | None, threads: int = 0) -> tuple[list
     con.execute("SET TimeZone = 'UTC'")
     try:
         coins = stage_coins(lake, con)
-        price_files = read_prices(lake, con, interval)
-        post_files = read_posts(lake, con, interval)
+        files_read = {ds.name: read(lake, con, ds, interval) for ds in (PRICES, POSTS)}
         covered = interval or _extent(con)
         if covered is None:
             return [coins], None
         days = covered.days()
-        results = [coins, write_prices(lake, con, days, price_files), write_posts(lake, con, days, post_files)]
+        results = [coins, *(write(lake, con, ds, days, files_read[ds.name]) for ds in (PRICES, POSTS))]
     finally:
         con.close()
     return results, covered
