@@ -143,21 +143,23 @@ def print_staged(results: list[StageResult]) -> None:
     for s in results:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(s.reasons.items())) or "none"
         console.print(
-            f"{s.dataset:<12} received {s.received:>10,}  staged {s.staged:>10,}  "
-            f"duplicates {s.duplicates:>7,}  quarantined {s.quarantined:>5,} ({reasons})"
+            f"staged {s.dataset}: {s.received:,} received = {s.staged:,} staged + {s.duplicates:,} duplicates"
+            f" + {s.quarantined:,} quarantined ({reasons})"
         )
 
 
 def print_report(report: RunReport, settings: Settings) -> None:
     lake = Lake(settings.lake)
-    table = Table(title=f"run {report.run_id} · interval {report.interval}", title_justify="left")
-    for col in ("table", "grain rows written", "published rows"):
-        table.add_column(col, justify="right" if col != "table" else "left")
-    published = {t.name: t.rows for t in report.published}
-    for m in report.models:
-        table.add_row(m.name, f"{m.rows_written:,}", f"{published.get(m.name, 0):,}")
-    console.print(table)
+    console.print(f"[bold]run {report.run_id}[/] over days {report.interval}")
     print_staged(report.staged)
+    table = Table("table")
+    for col in ("rows (interval)", "seconds", "published rows", "files"):
+        table.add_column(col, justify="right")
+    published = {t.name: t for t in report.published}
+    for m in report.models:
+        pub = published.get(m.name)
+        table.add_row(m.name, f"{m.rows_written:,}", f"{m.seconds:.2f}", f"{pub.rows:,}" if pub else "-", str(pub.files) if pub else "-")
+    console.print(table)
     passed = sum(c.passed for c in report.checks)
     console.print(f"[green]✓ {passed}/{len(report.checks)} quality checks passed[/]")
     steps = "  ".join(f"{k} {v:.2f} s" for k, v in report.steps.items())
