@@ -26,7 +26,7 @@ class DuckDBEngine:
             if read_only and not path.exists():
                 raise EngineError(f"warehouse not found at {path} (run `cryptopulse run` first)")
             path.parent.mkdir(parents=True, exist_ok=True)
-        config: dict[str, object] = {}
+        config: dict[str, object] = {"enable_progress_bar": False}
         if settings.threads:
             config["threads"] = settings.threads
         if settings.memory_limit:
