@@ -26,7 +26,7 @@ class DuckDBEngine:
             if read_only and not path.exists():
                 raise EngineError(f"warehouse not found at {path} (run `cryptopulse run` first)")
             path.parent.mkdir(parents=True, exist_ok=True)
-        config: dict[str, object] = {"enable_progress_bar": False}
+        config: dict[str, object] = {}
         if settings.threads:
             config["threads"] = settings.threads
         if settings.memory_limit:
@@ -37,6 +37,7 @@ class DuckDBEngine:
             self.con = duckdb.connect(settings.warehouse, read_only=read_only, config=config)
         except duckdb.Error as e:
             raise EngineError(f"cannot open warehouse {settings.warehouse}: {str(e).splitlines()[0]}") from e
+        self.con.execute("SET enable_progress_bar = false")
 
     # -- SQL -------------------------------------------------------------------------------------
     def execute(self, sql: str) -> None:

@@ -20,7 +20,8 @@ def stage(lake: Lake, interval: Interval | None, threads: int = 0) -> tuple[list
     empty, with zero counts) for every one of its days, which the staged-coverage gate relies on.
     """
     lake.require()
-    con = duckdb.connect(config={"enable_progress_bar": False, **({"threads": threads} if threads else {})})
+    con = duckdb.connect(config={"threads": threads} if threads else {})
+    con.execute("SET enable_progress_bar = false")
     con.execute("SET TimeZone = 'UTC'")
     try:
         coins = stage_coins(lake, con)
