@@ -80,3 +80,38 @@ def write_tiny_lake(lake: Lake) -> None:
             lines.append(page(tweets[-1:]))  # a repeated page: post 7 arrives twice
         lake.write_bytes(f"raw/test/x/posts/date={day}/part-0000.jsonl.gz",
                          gzip.compress("\n".join(lines).encode(), mtime=0))
+
+
+def reddit_child(name: str, title: str, body: str, created_utc: float | None, score: int = 5, comments: int = 2) -> dict:
+    return {
+        "kind": "t3",
+        "data": {
+            "name": name,
+            "title": title,
+            "selftext": body,
+            "author": "hodler42",
+            "author_fullname": "t2_abc",
+            "created_utc": created_utc,
+            "score": score,
+            "num_comments": comments,
+            "subreddit": "CryptoCurrency",
+        },
+    }
+
+
+def write_reddit(lake: Lake) -> None:
+    """One day of r/CryptoCurrency/new: three posts, one without a timestamp, one page fetched twice."""
+    listing = {
+        "kind": "Listing",
+        "data": {
+            "after": "t3_c",
+            "children": [
+                reddit_child("t3_a", "Is $ETH undervalued?", "Thinking about bitcoin too.", 1704110400.0, score=120, comments=45),
+                reddit_child("t3_b", "Daily discussion", "", 1704114000.0),
+                reddit_child("t3_c", "broken", "no time", None),
+            ],
+        },
+    }
+    line = json.dumps(listing)
+    lake.write_bytes("raw/reddit/reddit/posts/date=2024-01-01/part-0000.jsonl.gz",
+                     gzip.compress((line + "\n" + line).encode(), mtime=0))

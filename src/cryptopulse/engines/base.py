@@ -17,7 +17,8 @@ STAGED_COLUMNS = {
     ),
     "stg_posts": (
         "post_id VARCHAR, source VARCHAR, created_at TIMESTAMP, author_id VARCHAR, author VARCHAR, text VARCHAR, "
-        "lang VARCHAR, like_count BIGINT, retweet_count BIGINT, reply_count BIGINT, quote_count BIGINT, date DATE"
+        "lang VARCHAR, like_count BIGINT, retweet_count BIGINT, reply_count BIGINT, quote_count BIGINT, "
+        "score BIGINT, num_comments BIGINT, channel VARCHAR, date DATE"
     ),
     "stg_quarantine": "dataset VARCHAR, date DATE, source VARCHAR, raw_file VARCHAR, reason VARCHAR, record VARCHAR",
     "stg_stats": "dataset VARCHAR, date DATE, received BIGINT, staged BIGINT, quarantined BIGINT, duplicates BIGINT",

@@ -234,19 +234,29 @@ def split_duplicates(con: duckdb.DuckDBPyConnection, records: str, key: str, new
 
 
 @dataclass(frozen=True)
+class RawShape:
+    """One shape of raw file a dataset reads: where such files are and how to load them into `table`.
+
+    Files that cannot be read land in `{table}_unreadable` (see `load_tolerant`).
+    """
+
+    raw_pattern: str
+    table: str
+    select_for: Callable[[Lake, list[str]], str]
+    empty: str
+
+
+@dataclass(frozen=True)
 class Dataset:
-    """How one raw dataset is staged; `read` and `write` below do the rest the same way for each.
+    """How one staged dataset is made from one or more raw shapes; `read` and `write` do the rest.
 
     `prefix` names the temp relations its `classify` creates: `{prefix}_records` (every record of the
     interval with its `reason`, NULL when good), `{prefix}_staged`, `{prefix}_quarantine`, `{prefix}_duplicates`.
     """
 
     name: str
-    raw_pattern: str
+    shapes: tuple[RawShape, ...]
     prefix: str
-    loaded_table: str
-    select_for: Callable[[Lake, list[str]], str]
-    empty: str
     classify: Callable[[duckdb.DuckDBPyConnection, Interval], None]
     order_by: str
     fmt: str
@@ -254,10 +264,13 @@ class Dataset:
 
 def read(lake: Lake, con: duckdb.DuckDBPyConnection, ds: Dataset, interval: Interval | None) -> int:
     """Load and classify every raw record of `ds` whose day falls in `interval`; return the files read."""
-    files = raw_files(lake, ds.raw_pattern, interval)
-    load_tolerant(con, lake, ds.loaded_table, files, lambda uris: ds.select_for(lake, uris), ds.empty)
+    files_read = 0
+    for shape in ds.shapes:
+        files = raw_files(lake, shape.raw_pattern, interval)
+        load_tolerant(con, lake, shape.table, files, lambda uris, shape=shape: shape.select_for(lake, uris), shape.empty)
+        files_read += len(files)
     ds.classify(con, interval or EVERYTHING)
-    return len(files)
+    return files_read
 
 
 def write(lake: Lake, con: duckdb.DuckDBPyConnection, ds: Dataset, days: list[dt.date], files_read: int) -> StageResult:

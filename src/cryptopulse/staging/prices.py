@@ -6,7 +6,7 @@ import duckdb
 
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
-from cryptopulse.staging.common import Dataset, relative_path_sql, split_duplicates, sql_list
+from cryptopulse.staging.common import Dataset, RawShape, relative_path_sql, split_duplicates, sql_list
 
 # Unix milliseconds between 2009-01-03 (the first Bitcoin block) and 2100-01-01: anything else is not a timestamp.
 MIN_MS, MAX_MS = 1230940800000, 4102444800000
@@ -114,11 +114,8 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
 # Needs `coins_staged` (from `stage_coins`) in the connection to recognise unknown coin ids.
 PRICES = Dataset(
     name="coin_hourly",
-    raw_pattern="raw/*/coingecko/market_chart/month=*/*.json.gz",
+    shapes=(RawShape("raw/*/coingecko/market_chart/month=*/*.json.gz", "price_points", _points_sql, EMPTY_POINTS),),
     prefix="price",
-    loaded_table="price_points",
-    select_for=_points_sql,
-    empty=EMPTY_POINTS,
     classify=_classify,
     order_by="coin_id, ts_hour",
     fmt="csv",

@@ -7,7 +7,7 @@ unique_key = ["source", "post_id"]
 not_null = ["post_id", "source", "created_at", "time_key", "text"]
 non_empty = true
 relationships = [{ column = "time_key", to = "dim_time.time_key" }]
-ranges = [{ column = "like_count", min = 0 }, { column = "retweet_count", min = 0 }]
+ranges = [{ column = "like_count", min = 0 }, { column = "retweet_count", min = 0 }, { column = "num_comments", min = 0 }]
 freshness = { column = "created_at" }
 */
 select
@@ -28,6 +28,10 @@ select
     s.retweet_count,
     s.reply_count,
     s.quote_count,
+    s.score,
+    s.num_comments,
+    -- where it was posted (a subreddit for Reddit)
+    s.channel,
     -- partition
     s.date
 from stg_posts as s
