@@ -13,7 +13,7 @@ $(BIN)/cryptopulse: pyproject.toml constraints.txt
 	@touch $@
 
 $(VENV)/.dev: $(BIN)/cryptopulse
-	$(PIP) -e '.[dev]'
+	$(PIP) -e '.[all]'
 	@touch $@
 
 install: $(BIN)/cryptopulse
