@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import duckdb
@@ -19,16 +21,18 @@ from rich.table import Table
 from cryptopulse import status as status_mod
 from cryptopulse.config import ConfigError, Settings, load_settings
 from cryptopulse.engines import EngineError
-from cryptopulse.interval import Interval, IntervalError
+from cryptopulse.interval import Interval, IntervalError, parse_day
 from cryptopulse.lake import Lake, LakeError
 from cryptopulse.pipeline import GateFailed, NothingToRun, RunReport, build_step, publish_step, run, stage_step
+from cryptopulse.sources.http import SourceError
+from cryptopulse.sources.landing import IngestReport
 from cryptopulse.staging import StageResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
-USER_ERRORS = (ConfigError, IntervalError, LakeError, EngineError, NothingToRun, FileNotFoundError, PermissionError)
+USER_ERRORS = (ConfigError, IntervalError, LakeError, EngineError, NothingToRun, SourceError, FileNotFoundError, PermissionError)
 
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="TOML settings file (default: ./cryptopulse.toml if present).")]
 LakeOpt = Annotated[str | None, typer.Option("--lake", help="Lake root (default: $CRYPTOPULSE_LAKE or ./data/lake).")]
@@ -245,6 +249,121 @@ def sql(
         for row in rows:
             table.add_row(*("NULL" if v is None else str(v) for v in row))
         console.print(table)
+
+
+ingest_app = typer.Typer(no_args_is_help=True, help="Fetch from the APIs into the raw zone (then `cryptopulse run`).")
+app.add_typer(ingest_app, name="ingest")
+
+ReplayOpt = Annotated[str | None, typer.Option("--replay", help="Serve recorded payloads from this folder instead of the live API.")]
+RateOpt = Annotated[float | None, typer.Option("--calls-per-minute", help="Client-side rate limit (default: the plan's).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the ingest report as JSON.")]
+
+
+def _csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _day(value: str | None, what: str) -> dt.date | None:
+    return parse_day(value, what) if value else None
+
+
+def _replay(folder: str | None) -> str | None:
+    if folder is not None and not Path(folder).is_dir():
+        raise SourceError(f"--replay {folder}: no such folder of recorded payloads")
+    return folder
+
+
+def _rate(calls_per_minute: float | None) -> dict[str, float]:
+    if calls_per_minute is not None and calls_per_minute <= 0:
+        raise IntervalError(f"--calls-per-minute must be positive, got {calls_per_minute:g}")
+    return {"calls_per_minute": calls_per_minute} if calls_per_minute else {}
+
+
+def print_ingest(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.as_dict(), default=str))
+        return
+    console.print(
+        f"[green]✓[/] {report.source}: {report.pages:,} pages, {report.records:,} records, {report.files_written:,} files "
+        f"({report.requests:,} requests, {report.retries:,} retries, {report.skipped:,} already landed) in {report.seconds:.1f} s"
+    )
+
+
+@ingest_app.command("coingecko")
+def ingest_coingecko_cmd(
+    start: StartOpt = None,
+    end: EndOpt = None,
+    coins: Annotated[str | None, typer.Option(help="Coin ids, comma-separated (bitcoin,ethereum).")] = None,
+    top: Annotated[int | None, typer.Option(help="Also track the top N coins by market cap.")] = None,
+    replay: ReplayOpt = None,
+    calls_per_minute: RateOpt = None,
+    config: ConfigOpt = None,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """CoinGecko: coin list, markets of the tracked coins, and their hourly charts for [start, end)."""
+    from cryptopulse.sources.coingecko import ingest_coingecko
+    from cryptopulse.sources.coingecko.helpers import CoinGeckoClient, ReplayClient
+
+    with user_errors():
+        target = Lake(settings_from(config, lake).lake)
+        first, last = _day(start, "--start"), _day(end, "--end")
+        with closing(ReplayClient(replay) if _replay(replay) else CoinGeckoClient(**_rate(calls_per_minute))) as client:
+            report = ingest_coingecko(target, _csv(coins), top, first, last, client=client)
+        print_ingest(report, as_json)
+
+
+@ingest_app.command("x")
+def ingest_x_cmd(
+    start: StartOpt = None,
+    end: EndOpt = None,
+    coins: Annotated[str | None, typer.Option(help="Coin ids, comma-separated; their cashtags/hashtags make the query.")] = None,
+    query: Annotated[list[str] | None, typer.Option(help="Extra search as NAME=QUERY (repeatable).")] = None,
+    replay: ReplayOpt = None,
+    calls_per_minute: RateOpt = None,
+    config: ConfigOpt = None,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """X API v2 recent search (bearer token from $X_BEARER_TOKEN) for each coin's query over [start, end)."""
+    from cryptopulse.sources.x import ingest_x
+    from cryptopulse.sources.x.helpers import ReplayClient, XClient
+
+    with user_errors():
+        target = Lake(settings_from(config, lake).lake)
+        queries = {}
+        for item in query or []:
+            name, sep, text = item.partition("=")
+            if not sep or not name.strip() or not text.strip():
+                raise IntervalError(f"--query must look like NAME=QUERY, got {item!r}")
+            queries[name.strip()] = text.strip()
+        with closing(ReplayClient(replay) if _replay(replay) else XClient(**_rate(calls_per_minute))) as client:
+            report = ingest_x(target, _csv(coins), queries, _day(start, "--start"), _day(end, "--end"), client=client)
+        print_ingest(report, as_json)
+
+
+@ingest_app.command("reddit")
+def ingest_reddit_cmd(
+    subreddits: Annotated[str, typer.Option(help="Subreddits, comma-separated (Bitcoin,CryptoCurrency).")],
+    start: StartOpt = None,
+    end: EndOpt = None,
+    user_agent: Annotated[str | None, typer.Option(help="Unique User-Agent (default: $CRYPTOPULSE_REDDIT_USER_AGENT).")] = None,
+    replay: ReplayOpt = None,
+    calls_per_minute: RateOpt = None,
+    config: ConfigOpt = None,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reddit `/r/{sub}/new` (app-only OAuth from $REDDIT_CLIENT_ID/$REDDIT_CLIENT_SECRET), newest back to the cursor."""
+    from cryptopulse.sources.reddit import ingest_reddit
+    from cryptopulse.sources.reddit.helpers import RedditClient, ReplayClient
+
+    with user_errors():
+        target = Lake(settings_from(config, lake).lake)
+        first, last = _day(start, "--start"), _day(end, "--end")
+        with closing(ReplayClient(replay) if _replay(replay) else RedditClient(user_agent, **_rate(calls_per_minute))) as client:
+            report = ingest_reddit(target, _csv(subreddits), first, last, client=client)
+        print_ingest(report, as_json)
 
 
 @app.command()

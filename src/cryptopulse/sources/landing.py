@@ -34,7 +34,7 @@ class IngestReport:
         return len(self.files)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "files": list(self.files), "seconds": round(self.seconds, 3)}
+        return {**self.__dict__, "files": list(self.files), "files_written": self.files_written, "seconds": round(self.seconds, 3)}
 
 
 def encode(data: bytes, relpath: str) -> bytes:
