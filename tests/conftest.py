@@ -13,7 +13,10 @@ from typer.testing import CliRunner
 from cryptopulse.config import Settings, load_settings
 from cryptopulse.lake import Lake
 from cryptopulse.models import load_models
+from offline import install as forbid_outside_hosts
 from rawfiles import write_tiny_lake
+
+forbid_outside_hosts()  # no test may reach a host outside 127.0.0.1 (checked for every socket)
 
 SMALL_SCALE = 0.01
 # Tables a rerun must reproduce exactly (logs such as pipeline_runs and quality_results grow by design).

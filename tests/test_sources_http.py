@@ -259,3 +259,15 @@ def test_group_by_day_keeps_order_and_attaches_undated_items_to_their_neighbours
     assert group_by_day(["?", "a", "b", "?", "c"], d.get, dt.date(2000, 1, 1)) == [
         (dt.date(2024, 1, 2), ["?", "a", "b", "?"]), (dt.date(2024, 1, 1), ["c"])]
     assert group_by_day(["?"], d.get, dt.date(2000, 1, 1)) == [(dt.date(2000, 1, 1), ["?"])]
+
+
+def test_the_session_refuses_any_host_outside_loopback():
+    """The guard installed by conftest: a connection to a public address fails before any packet leaves."""
+    import socket
+
+    from offline import LeftTheMachine
+
+    with socket.socket() as sock, pytest.raises(LeftTheMachine, match=r"93\.184\.216\.34"):
+        sock.connect(("93.184.216.34", 80))
+    with pytest.raises(LeftTheMachine), httpx.Client() as client:
+        client.get("http://93.184.216.34/")
