@@ -15,12 +15,15 @@ MIN_MS, MAX_MS = 1230940800000, 4102444800000
 EMPTY_POINTS = (
     "SELECT NULL::VARCHAR AS raw_file, NULL::VARCHAR AS coin_id, NULL::BIGINT AS pos, NULL::VARCHAR AS ts_text, "
     "NULL::VARCHAR AS price_text, NULL::VARCHAR AS cap_ts_text, NULL::VARCHAR AS market_cap_text, "
-    "NULL::VARCHAR AS vol_ts_text, NULL::VARCHAR AS volume_text WHERE false"
+    "NULL::VARCHAR AS vol_ts_text, NULL::VARCHAR AS volume_text, NULL::BOOLEAN AS caps_absent WHERE false"
 )
 
 
 def _points_sql(lake: Lake, uris: list[str]) -> str:
-    """One row per point: the three arrays of a chart zipped by position, values kept as text."""
+    """One row per point: the three arrays of a chart zipped by position, values kept as text.
+
+    A chart without a `market_caps` array (imported OHLCV files have none) gives NULL market caps; the file
+    name is `<coin_id>.json.gz` or `<coin_id>@<anything>.json.gz` (imports append the source file's slug)."""
     return f"""
         WITH charts AS (
             SELECT {relative_path_sql(lake)} AS raw_file, prices, market_caps, total_volumes
@@ -36,14 +39,15 @@ def _points_sql(lake: Lake, uris: list[str]) -> str:
         )
         SELECT
             raw_file,
-            regexp_extract(raw_file, '/([^/]+)\\.json(\\.gz)?$', 1) AS coin_id,
+            regexp_extract(raw_file, '/([^/@]+)(@[^/]*)?\\.json(\\.gz)?$', 1) AS coin_id,
             pos,
             prices[pos][1] AS ts_text,
             prices[pos][2] AS price_text,
-            market_caps[pos][1] AS cap_ts_text,
+            CASE WHEN market_caps IS NULL THEN prices[pos][1] ELSE market_caps[pos][1] END AS cap_ts_text,
             market_caps[pos][2] AS market_cap_text,
             total_volumes[pos][1] AS vol_ts_text,
-            total_volumes[pos][2] AS volume_text
+            total_volumes[pos][2] AS volume_text,
+            market_caps IS NULL AS caps_absent
         FROM zipped
         """
 
@@ -79,9 +83,11 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
                 WHEN NOT known_coin THEN 'unknown_coin'
                 WHEN ts IS NULL THEN 'bad_timestamp'
                 WHEN cap_ts_text IS DISTINCT FROM ts_text OR vol_ts_text IS DISTINCT FROM ts_text THEN 'misaligned_arrays'
-                WHEN price_usd IS NULL OR market_cap_usd IS NULL OR volume_usd IS NULL THEN 'null_value'
-                WHEN price_usd < 0 OR market_cap_usd < 0 OR volume_usd < 0 THEN 'negative_value'
-                WHEN NOT (isfinite(price_usd) AND isfinite(market_cap_usd) AND isfinite(volume_usd)) THEN 'non_finite_value'
+                -- an absent market_caps array means "no market cap" (NULL); a null inside a present array is bad data
+                WHEN price_usd IS NULL OR (market_cap_usd IS NULL AND NOT caps_absent) OR volume_usd IS NULL THEN 'null_value'
+                WHEN price_usd < 0 OR coalesce(market_cap_usd < 0, false) OR volume_usd < 0 THEN 'negative_value'
+                WHEN NOT (isfinite(price_usd) AND coalesce(isfinite(market_cap_usd), true) AND isfinite(volume_usd))
+                    THEN 'non_finite_value'
             END AS reason
         FROM timed
         QUALIFY date >= DATE '{interval.start}' AND date < DATE '{interval.end}'

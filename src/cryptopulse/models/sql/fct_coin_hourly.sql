@@ -4,7 +4,8 @@ materialized = "incremental"
 partition = "date"
 publish_partitioned = true
 unique_key = ["coin_id", "time_key"]
-not_null = ["coin_id", "time_key", "ts_hour", "price_usd", "market_cap_usd", "volume_usd"]
+# market_cap_usd may be NULL: imported OHLCV files carry no market cap
+not_null = ["coin_id", "time_key", "ts_hour", "price_usd", "volume_usd"]
 non_empty = true
 relationships = [{ column = "coin_id", to = "dim_coin.coin_id" }, { column = "time_key", to = "dim_time.time_key" }]
 ranges = [{ column = "price_usd", min = 0 }, { column = "market_cap_usd", min = 0 }, { column = "volume_usd", min = 0 }]
