@@ -31,7 +31,8 @@ def collect(settings: Settings) -> Status:
     engine = open_engine(settings, read_only=True)
     try:
         names = [r[0] for r in engine.fetchall(
-            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY table_name")]
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            "AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY table_name")]
         tables = [(n, engine.fetchall(f"SELECT count(*) FROM {n}")[0][0]) for n in names]
         runs, checks = [], []
         if "pipeline_runs" in names:

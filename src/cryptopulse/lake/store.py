@@ -28,7 +28,7 @@ class Lake:
 
     def __init__(self, url: str | os.PathLike[str]) -> None:
         url = os.fspath(url)
-        self.fs, root = fsspec.core.url_to_fs(url)
+        self.fs, root = fsspec.core.url_to_fs(url, **_storage_options(url))
         self.is_local = isinstance(self.fs, LocalFileSystem)
         self.root = str(Path(root).resolve()) if self.is_local else root.rstrip("/")
         self.url = self.root if self.is_local else f"{self.fs.protocol[0] if isinstance(self.fs.protocol, tuple) else self.fs.protocol}://{self.root}"
@@ -123,6 +123,17 @@ class Lake:
     def makedirs(self, relpath: str) -> None:
         if self.is_local:
             Path(self.path(relpath)).mkdir(parents=True, exist_ok=True)
+
+
+def _storage_options(url: str) -> dict[str, object]:
+    """S3: the endpoint from AWS_ENDPOINT_URL (S3-compatible servers), and no cached listings, since other
+    processes (Airflow tasks, a second run) change the bucket and a stale listing would skip or resurrect files."""
+    if not url.startswith(("s3://", "s3a://")):
+        return {}
+    options: dict[str, object] = {"use_listings_cache": False}
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        options["endpoint_url"] = os.environ["AWS_ENDPOINT_URL"]
+    return options
 
 
 def _is_hidden(relpath: str) -> bool:

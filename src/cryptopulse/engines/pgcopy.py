@@ -1,0 +1,200 @@
+"""Bulk data in and out of PostgreSQL through COPY: Arrow batches and CSV files in, query results out as Parquet.
+
+Both directions use COPY's CSV format, converted in C by pyarrow (no Python loop over rows): an empty
+unquoted field is NULL, a quoted one an empty string, and doubles are printed shortest-exact both ways.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from psycopg import sql
+
+ROW_GROUP_ROWS = 122_880  # DuckDB's default, so files from either engine look alike
+CSV_OUT = pacsv.WriteOptions(include_header=False)
+# PostgreSQL type name → Arrow type of the published Parquet column (the types DuckDB writes for the same model);
+# numeric(p, s) becomes decimal128(p, s).
+ARROW_TYPES = {
+    "int2": pa.int16(),
+    "int4": pa.int32(),
+    "int8": pa.int64(),
+    "float4": pa.float32(),
+    "float8": pa.float64(),
+    "bool": pa.bool_(),
+    "text": pa.string(),
+    "varchar": pa.string(),
+    "bpchar": pa.string(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "timestamptz": pa.timestamp("us", tz="UTC"),
+}
+
+
+class UnsupportedType(Exception):
+    """A result column whose PostgreSQL type has no Parquet counterpart here."""
+
+
+def copy_batches(con: psycopg.Connection, table: sql.Composable, batches: Iterable[pa.RecordBatch]) -> int:
+    """Stream Arrow record batches into `table` (columns by name) with one COPY; returns rows copied."""
+    batches = iter(batches)
+    first = next(batches, None)
+    if first is None:
+        return 0
+    rows = 0
+    with con.cursor() as cur, cur.copy(_copy_in(table, first.schema.names)) as copy:
+        for batch in itertools.chain([first], batches):
+            buffer = io.BytesIO()
+            pacsv.write_csv(batch, buffer, CSV_OUT)
+            copy.write(buffer.getbuffer())
+            rows += batch.num_rows
+    return rows
+
+
+def copy_csv_file(con: psycopg.Connection, table: sql.Composable, stream: io.BufferedIOBase, chunk: int = 1 << 20) -> list[str]:
+    """Stream a CSV file with a header row into `table`, matching columns by the header's names; returns them."""
+    header = stream.readline().decode()
+    columns = next(csv.reader([header]))
+    with con.cursor() as cur, cur.copy(_copy_in(table, columns)) as copy:
+        while data := stream.read(chunk):
+            copy.write(data)
+    return columns
+
+
+def _copy_in(table: sql.Composable, columns: list[str]) -> sql.Composed:
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(table, names)
+
+
+def result_schema(con: psycopg.Connection, query: str) -> pa.Schema:
+    """The Arrow schema of `query`'s result, from PostgreSQL's description of it (no rows read)."""
+    with con.cursor() as cur:
+        cur.execute(f"SELECT * FROM ({query}) AS q LIMIT 0")
+        fields = []
+        for column in cur.description or ():
+            info = con.adapters.types.get(column.type_code)
+            name = info.name if info else str(column.type_code)
+            if name == "numeric" and column.precision is not None:
+                fields.append(pa.field(column.name, pa.decimal128(column.precision, column.scale or 0)))
+                continue
+            if name not in ARROW_TYPES:
+                raise UnsupportedType(f"column {column.name}: PostgreSQL type {name} (without a precision) cannot be published as Parquet")
+            fields.append(pa.field(column.name, ARROW_TYPES[name]))
+    return pa.schema(fields)
+
+
+def stream_batches(con: psycopg.Connection, query: str, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Rows of `query` as Arrow batches, streamed with COPY (…) TO STDOUT and parsed by pyarrow."""
+    convert = pacsv.ConvertOptions(
+        column_types=schema,
+        true_values=["t"],
+        false_values=["f"],
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+    )
+    with con.cursor() as cur, cur.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:
+        stream = io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20)
+        if not stream.peek(1):
+            return  # no rows
+        yield from pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(column_names=schema.names, use_threads=False, block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=convert,
+        )
+
+
+class _CopyStream(io.RawIOBase):
+    """A readable file over the chunks of a COPY … TO STDOUT."""
+
+    def __init__(self, copy: psycopg.Copy) -> None:
+        self._copy = copy
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if not self._pending:
+            self._pending = memoryview(self._copy.read())
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def write_parquet(batches: Iterable[pa.RecordBatch], schema: pa.Schema, folder: Path, partition_by: str | None) -> None:
+    """Write batches as `folder/part-0.parquet`, or as `folder/<col>=<value>/part-0.parquet` per value of
+    `partition_by` (batches sorted by it; the column itself lives in the folder name, as DuckDB writes it)."""
+    if partition_by is None:
+        folder.mkdir(parents=True, exist_ok=True)
+        with _Writer(folder / "part-0.parquet", schema) as writer:
+            for batch in batches:
+                writer.write(batch)
+        return
+    index = schema.get_field_index(partition_by)
+    file_schema = schema.remove(index)
+    current, writer = None, None
+    try:
+        for batch in batches:
+            for value, part in _runs(batch, index):
+                if writer is None or value != current:
+                    if writer is not None:
+                        writer.close()
+                    current = value
+                    path = folder / f"{partition_by}={'NULL' if value is None else value}" / "part-0.parquet"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    writer = _Writer(path, file_schema)
+                writer.write(part.remove_column(index))
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _runs(batch: pa.RecordBatch, index: int) -> Iterator[tuple[object, pa.RecordBatch]]:
+    """(value, slice) for each run of equal values of column `index` in `batch`."""
+    encoded = pc.run_end_encode(batch.column(index))
+    start = 0
+    for value, end in zip(encoded.values.to_pylist(), encoded.run_ends.to_pylist()):
+        yield value, batch.slice(start, end - start)
+        start = end
+
+
+class _Writer:
+    """A Parquet file written in row groups of ROW_GROUP_ROWS (zstd), whatever the size of incoming batches."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self._schema = schema
+        self._pending: list[pa.RecordBatch] = []
+        self._rows = 0
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self._pending.append(batch)
+        self._rows += batch.num_rows
+        if self._rows >= ROW_GROUP_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._writer.write_table(pa.Table.from_batches(self._pending, self._schema), row_group_size=ROW_GROUP_ROWS)
+        self._pending, self._rows = [], 0
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()

@@ -1,0 +1,191 @@
+"""The server path: lake on S3 (moto) + warehouse on PostgreSQL gives the embedded run's tables, reruns change
+nothing, a failure mid-load keeps the previous data, and the reader role sees only the published schema."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+import psycopg
+import pytest
+
+from conftest import DATA_TABLES, settings_for
+from cryptopulse.cli import app
+from cryptopulse.config import load_settings
+from cryptopulse.engines import postgres as pg_engine
+from cryptopulse.engines.postgres import PostgresEngine
+from cryptopulse.interval import Interval
+from cryptopulse.lake import Lake
+from cryptopulse.lake.publish import MANIFEST, published_tables
+from cryptopulse.pipeline import run, stage_step
+from pgtables import duckdb_rows, postgres_hashes, postgres_rows
+
+
+@pytest.fixture
+def pg_url(postgres_server) -> str:
+    """A fresh database on the session's PostgreSQL server."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture
+def on_postgres(small, pg_url):
+    """The small synthetic lake (a local folder) with its warehouse on PostgreSQL."""
+    return load_settings(lake=small.lake, warehouse=pg_url)
+
+
+def published_rows(lake: Lake, table: str) -> tuple[list[str], list[str]]:
+    """Column names and sorted rows of a published table, read with DuckDB (through s3fs for S3 lakes)."""
+    if not [p for p in lake.fs.find(lake.path(f"published/{table}")) if p.endswith(".parquet")]:
+        return [], []  # a partitioned table without rows has no files
+    con = duckdb.connect()
+    try:
+        if not lake.is_local:
+            con.register_filesystem(lake.fs)
+        cur = con.execute(f"SELECT * FROM read_parquet('{lake.uri(f'published/{table}')}/**/*.parquet', hive_partitioning = true)")
+        return [d[0] for d in cur.description], sorted(map(repr, cur.fetchall()))
+    finally:
+        con.close()
+
+
+def test_pipeline_on_s3_and_postgres_equals_duckdb_on_a_local_folder(small, pg_url, s3_env, cli):
+    run(small)  # the embedded default: DuckDB file + local folder
+
+    bucket = s3_env.create_bucket()
+    remote_lake = Lake(f"s3://{bucket}/lake")
+    remote_lake.fs.put(f"{small.lake}/raw/", remote_lake.path("raw"), recursive=True)
+    result = cli.invoke(app, ["run", "--json"], env={"CRYPTOPULSE_LAKE": remote_lake.url, "CRYPTOPULSE_WAREHOUSE": pg_url})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["status"] == "ok"
+
+    for table in DATA_TABLES:
+        assert postgres_rows(pg_url, table) == duckdb_rows(small.warehouse, table), table
+    assert len(duckdb_rows(small.warehouse, "fct_post")[1]) > 10_000  # the comparison is over real data
+
+    local_lake = Lake(small.lake)
+    for table, _, _ in published_tables():
+        assert published_rows(remote_lake, table) == published_rows(local_lake, table), table
+    manifest = json.loads(remote_lake.read_bytes(MANIFEST))
+    assert manifest["tables"]["fct_post"]["rows"] == len(duckdb_rows(small.warehouse, "fct_post")[1])
+    assert not remote_lake.fs.glob(remote_lake.path("published/_pending/*"))
+    assert remote_lake.glob("staged/posts/date=*/part-0.parquet") == local_lake.glob("staged/posts/date=*/part-0.parquet")
+
+
+def test_reruns_and_adjacent_intervals_on_postgres_change_nothing(on_postgres, postgres_server, tmp_path):
+    whole = run(on_postgres).interval
+    tables = postgres_hashes(on_postgres.warehouse)
+    assert tables["fct_post"][0] > 10_000
+
+    run(on_postgres, whole)
+    assert postgres_hashes(on_postgres.warehouse) == tables
+
+    day = whole.start + (whole.end - whole.start) / 3
+    run(on_postgres, Interval.covering(day, day))
+    assert postgres_hashes(on_postgres.warehouse) == tables
+
+    split = load_settings(lake=settings_for(tmp_path / "split").lake, warehouse=postgres_server.create_database())
+    shutil.copytree(tmp_path / "lake" / "raw", tmp_path / "split" / "lake" / "raw")
+    middle = whole.start + (whole.end - whole.start) / 2
+    run(split, Interval(whole.start, middle))
+    run(split, Interval(middle, whole.end))
+    assert postgres_hashes(split.warehouse) == tables
+
+
+class InjectedFailure(Exception):
+    """A crash planted in the middle of a load."""
+
+
+def test_a_failure_in_the_middle_of_a_postgres_load_leaves_the_previous_data(on_postgres, monkeypatch):
+    whole = stage_step(on_postgres, None)[1]
+    first_half = Interval(whole.start, whole.start + (whole.end - whole.start) / 2)
+    run(on_postgres, first_half)
+    before = postgres_hashes(on_postgres.warehouse)
+
+    # 1. the COPY of staged posts dies after a few files: nothing in the warehouse has changed yet
+    real_copy, copies = pg_engine.copy_batches, []
+
+    def copy_then_die(con, table, batches):
+        copies.append(table)
+        if len(copies) == 6:
+            raise InjectedFailure("connection lost during COPY")
+        return real_copy(con, table, batches)
+
+    monkeypatch.setattr(pg_engine, "copy_batches", copy_then_die)
+    with pytest.raises(InjectedFailure):
+        run(on_postgres, whole)
+    assert postgres_hashes(on_postgres.warehouse) == before
+    monkeypatch.setattr(pg_engine, "copy_batches", real_copy)
+
+    # 2. the build dies after deleting fct_post's partitions and before inserting them again
+    real_execute = PostgresEngine.execute
+
+    def die_before_inserting_posts(self, statement):
+        if statement.startswith("INSERT INTO published.fct_post "):
+            raise InjectedFailure("server crashed mid-build")
+        return real_execute(self, statement)
+
+    monkeypatch.setattr(PostgresEngine, "execute", die_before_inserting_posts)
+    with pytest.raises(InjectedFailure):
+        run(on_postgres, whole)
+    assert postgres_hashes(on_postgres.warehouse) == before
+    monkeypatch.setattr(PostgresEngine, "execute", real_execute)
+
+    # 3. the rerun completes and covers the whole interval
+    report = run(on_postgres, whole)
+    assert report.status == "ok"
+    after = postgres_hashes(on_postgres.warehouse)
+    assert after["dim_time"][0] == 24 * len(whole.days())
+    assert after["fct_post"][0] > before["fct_post"][0]
+
+
+def test_reader_role_reads_the_published_schema_and_nothing_else(on_postgres, cli):
+    args = ["--warehouse", on_postgres.warehouse]
+    result = cli.invoke(app, ["grant-reader", "analyst", *args])  # before the first build: later tables are covered too
+    assert result.exit_code == 0, result.output
+    run(on_postgres)
+    assert cli.invoke(app, ["grant-reader", "analyst", *args]).exit_code == 0  # idempotent
+
+    reader = on_postgres.warehouse.replace("postgres@", "analyst@")
+    with psycopg.connect(reader, autocommit=True) as con:
+        assert con.execute("SELECT count(*) FROM fct_post").fetchone()[0] > 10_000  # search_path = published
+        assert con.execute("SELECT count(*) FROM published.dim_coin").fetchone()[0] > 0
+        forbidden = [
+            "SELECT * FROM internal.quarantine",
+            "SELECT * FROM internal.pipeline_runs",
+            "SELECT * FROM staging.stg_posts",
+            "DELETE FROM published.fct_post",
+            "INSERT INTO published.dim_coin (coin_id) VALUES ('x')",
+            "CREATE TABLE published.mine (a int)",
+            "DROP TABLE published.fct_post",
+        ]
+        for statement in forbidden:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                con.execute(statement)
+
+
+def test_grant_reader_needs_a_postgres_warehouse(tiny, cli):
+    result = cli.invoke(app, ["grant-reader", "analyst", "--warehouse", tiny.warehouse])
+    assert result.exit_code == 2
+    assert "PostgreSQL" in result.output
+
+
+def test_sql_and_status_on_postgres(on_postgres, cli):
+    run(on_postgres)
+    args = ["--warehouse", on_postgres.warehouse]
+    result = cli.invoke(app, ["sql", "SELECT count(*) AS n FROM dim_time", "--csv", *args])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == str(postgres_hashes(on_postgres.warehouse, ("dim_time",))["dim_time"][0])
+
+    result = cli.invoke(app, ["sql", "DELETE FROM dim_time", *args])  # read-only session
+    assert result.exit_code == 2
+    assert "read-only" in result.output and "Traceback" not in result.output
+
+    result = cli.invoke(app, ["status", "--lake", on_postgres.lake, *args])
+    assert result.exit_code == 0, result.output
+    assert "fct_post" in result.output and "pg_statistic" not in result.output
+
+
+def test_a_bad_postgres_url_is_one_line(tiny, cli):
+    result = cli.invoke(app, ["status", "--warehouse", "postgresql://nobody@127.0.0.1:1/none"])
+    assert result.exit_code == 2
+    assert "cannot connect to the warehouse" in result.output
