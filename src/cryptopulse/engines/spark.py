@@ -1,0 +1,355 @@
+"""Spark engine: the same models (sqlglot's Spark SQL) over a warehouse of Parquet tables, one folder per table.
+
+The warehouse is a folder or object-store URL (`CRYPTOPULSE_WAREHOUSE`; a `….duckdb` path becomes `….spark`):
+
+    _catalog/<table>.json          column types and partition column of each table
+    <table>/date=YYYY-MM-DD/*.parquet   rows, partitioned like the model (unpartitioned tables: one folder)
+    _pending/<txn>/<table>-<n>/     rows written by a transaction that is still open
+    _exports/<id>/                  a publish's export, on its way to the lake
+
+A transaction writes each replaced table's new rows under `_pending/` and shadows the table with a temp
+view (kept rows ∪ new rows), so later models and the gates read the new state. Commit replaces exactly
+the interval's partition folders with the new ones (what Spark's dynamic partition overwrite does at the
+end of a write, here at the end of the transaction) and removes replaced partitions that came out
+empty; rollback deletes `_pending/<txn>`. Nothing is ever appended to or merged into a data table. The log tables (quality_results,
+pipeline_runs) only ever grow, so they are appended to.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlglot
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import DataType, DateType, StringType, StructField, StructType
+from sqlglot import exp
+
+from cryptopulse.config import Settings
+from cryptopulse.engines.base import STAGED_COLUMNS, EngineError
+from cryptopulse.engines.duckdb import STAGED_DATASETS, staged_files
+from cryptopulse.interval import Interval
+from cryptopulse.lake import Lake
+from cryptopulse.spark.session import spark_session
+from cryptopulse.staging.common import QUARANTINE_FILE, STATS_FILE
+
+CATALOG = "_catalog"
+PENDING = "_pending"
+EXPORTS = "_exports"
+COINS_FILE = "staged/coins/part-0.parquet"
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """What the catalog keeps per table: its columns (in model order) and its partition column."""
+
+    schema: StructType
+    partition: str | None
+
+    def to_json(self) -> bytes:
+        return json.dumps({"schema": self.schema.jsonValue(), "partition": self.partition}, indent=1).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> TableInfo:
+        meta = json.loads(data)
+        return cls(StructType.fromJson(meta["schema"]), meta["partition"])
+
+
+@dataclass(frozen=True)
+class Change:
+    """One replace inside a transaction: new rows written to `pending`, replacing `interval` (None: all)."""
+
+    table: str
+    pending: str
+    partition: str | None
+    interval: Interval | None
+
+
+class SparkEngine:
+    dialect = "spark"
+
+    def __init__(self, settings: Settings, read_only: bool = False) -> None:
+        self.location = spark_warehouse(settings.warehouse)
+        self.store = Lake(self.location)
+        if read_only and not self.store.exists(CATALOG):
+            raise EngineError(f"Spark warehouse not found at {self.location} (run `cryptopulse run` with CRYPTOPULSE_ENGINE=spark first)")
+        self.spark = spark_session(settings)
+        self.tables = self._load_catalog()
+        self.txn: str | None = None
+        self.changes: list[Change] = []
+        self._show_committed()
+
+    # -- SQL -------------------------------------------------------------------------------------
+    def execute(self, sql: str) -> None:
+        self.spark.sql(sql)
+
+    def fetchall(self, sql: str) -> list[tuple]:
+        return [tuple(row) for row in self.spark.sql(sql).collect()]
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        frame = self.spark.sql(sql)
+        return frame.columns, [tuple(row) for row in frame.collect()]
+
+    def table_exists(self, name: str) -> bool:
+        return name in self.tables
+
+    def close(self) -> None:
+        """Roll back an open transaction; the session stays up for the next engine of this process."""
+        if self.txn:
+            self.rollback()
+
+    # -- transactions ----------------------------------------------------------------------------
+    def begin(self) -> None:
+        if self.txn:
+            raise EngineError("a transaction is already open on the Spark warehouse")
+        self.txn, self.changes = uuid.uuid4().hex[:12], []
+
+    def commit(self) -> None:
+        """Move every change of the transaction into its table, in order, then save the catalog."""
+        for change in self.changes:
+            self._apply(change)
+        for name in {c.table for c in self.changes}:
+            self.store.write_bytes(f"{CATALOG}/{name}.json", self.tables[name].to_json())
+        self._end()
+
+    def rollback(self) -> None:
+        committed = self._load_catalog()
+        for name in set(self.tables) - set(committed):
+            self.spark.catalog.dropTempView(name)
+        self.tables = committed
+        self._end()
+
+    def _end(self) -> None:
+        if self.txn:
+            self.store.remove(f"{PENDING}/{self.txn}", recursive=True)
+        self.txn, self.changes = None, []
+        self._show_committed()
+
+    # -- writing tables (engines.base.WritesTables) ----------------------------------------------
+    def replace_rows(self, table: str, select: str, partition: str | None, interval: Interval | None) -> None:
+        """Replace the rows of `table` in `interval`'s partitions (all rows when None) by the rows of `select`."""
+        autocommit = self.txn is None
+        if autocommit:
+            self.begin()
+        rows = self.spark.sql(select)
+        replaced = in_partitions(partition, interval)
+        if replaced is not None:  # a row outside the interval would overwrite a partition the run does not own
+            rows = rows.where(replaced)
+        existed = table in self.tables
+        info = self.tables.setdefault(table, TableInfo(nullable(rows.schema), partition))
+        pending = f"{PENDING}/{self.txn}/{table}-{len(self.changes)}"
+        typed = rows.select(*[F.col(f.name).cast(f.dataType) for f in info.schema.fields])
+        self._write(typed, pending, partition)
+        self.changes.append(Change(table, pending, partition, interval))
+        new_state = self._read(table, pending)
+        if existed and replaced is not None:
+            new_state = self.spark.table(table).where(~replaced | replaced.isNull()).unionByName(new_state)
+        new_state.createOrReplaceTempView(table)
+        if autocommit:
+            self.commit()
+
+    def append_rows(self, table: str, columns: str, rows: list[tuple]) -> None:
+        """Append `rows` to a log table (created on first use with the DuckDB-typed `columns`)."""
+        schema = StructType.fromDDL(spark_ddl(columns))
+        if table not in self.tables:
+            self.tables[table] = TableInfo(schema, None)
+            self.store.write_bytes(f"{CATALOG}/{table}.json", self.tables[table].to_json())
+        self.spark.createDataFrame(rows, schema).write.mode("append").parquet(self._uri(table))
+        self._read(table).createOrReplaceTempView(table)
+
+    def _apply(self, change: Change) -> None:
+        """Swap the change's folders into its table: the whole table, or exactly the replaced partitions.
+
+        This is the commit of Spark's dynamic partition overwrite (write aside, then replace each partition
+        folder), done once per transaction so that a failed gate leaves every table as it was.
+        """
+        if change.partition is None or change.interval is None:
+            self.store.remove(change.table, recursive=True)
+            self._move_folder(change.pending, change.table)
+            return
+        new = self._partition_dirs(change.pending)
+        for name, value in self._partition_dirs(change.table).items():
+            if name not in new and change.interval.start <= value < change.interval.end:
+                self.store.remove(f"{change.table}/{name}", recursive=True)
+        for name in new:
+            self.store.remove(f"{change.table}/{name}", recursive=True)
+            self._move_folder(f"{change.pending}/{name}", f"{change.table}/{name}")
+
+    def _move_folder(self, src: str, dst: str) -> None:
+        if self.store.is_local:
+            Path(self.store.path(dst)).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.store.path(src), self.store.path(dst))
+        else:
+            self.store.fs.mv(self.store.path(src), self.store.path(dst), recursive=True)
+
+    def _write(self, rows: DataFrame, relpath: str, partition: str | None) -> None:
+        writer = rows.write.mode("overwrite")
+        if partition:
+            writer = writer.partitionBy(partition)
+        writer.parquet(self._uri(relpath))
+
+    def _partition_dirs(self, relpath: str) -> dict[str, dt.date]:
+        """`{'date=2024-01-01': date(2024, 1, 1), …}` for the partition folders under `relpath`."""
+        if not self.store.exists(relpath):
+            return {}
+        found = {}
+        for path in self.store.fs.ls(self.store.path(relpath), detail=False):
+            name = path.rstrip("/").rsplit("/", 1)[-1]
+            if "=" in name:
+                try:
+                    found[name] = dt.date.fromisoformat(name.split("=", 1)[1])
+                except ValueError:  # Hive's default partition (NULL values) is never inside an interval
+                    continue
+        return found
+
+    # -- reading tables --------------------------------------------------------------------------
+    def _load_catalog(self) -> dict[str, TableInfo]:
+        found = self.store.fs.glob(self.store.path(f"{CATALOG}/*.json"))
+        return {Path(p).stem: TableInfo.from_json(self.store.fs.cat_file(p)) for p in sorted(found)}
+
+    def _show_committed(self) -> None:
+        for name in self.tables:
+            self._read(name).createOrReplaceTempView(name)
+
+    def _read(self, table: str, relpath: str | None = None) -> DataFrame:
+        """The rows of `table` stored at `relpath` (default: the committed table), in the catalog's column order."""
+        info, relpath = self.tables[table], relpath or table
+        if not self.store.exists(relpath):
+            return self.spark.createDataFrame([], info.schema)
+        return self.spark.read.schema(info.schema).parquet(self._uri(relpath)).select(*info.schema.fieldNames())
+
+    def _uri(self, relpath: str) -> str:
+        return spark_uri(self.store, relpath)
+
+    # -- lake ------------------------------------------------------------------------------------
+    def attach_staged(self, lake: Lake, days: list[dt.date] | None) -> None:
+        """Expose the staged zone for `days` (None: all) as temp views `stg_*`, plus the seed tables."""
+        coins = [COINS_FILE] if lake.exists(COINS_FILE) else []
+        self._staged_view("stg_coins", lake, coins)
+        for view, (dataset, name) in STAGED_DATASETS.items():
+            self._staged_view(view, lake, staged_files(lake, dataset, days, name))
+        side_files = {"stg_quarantine": QUARANTINE_FILE, "stg_stats": STATS_FILE}
+        for view, name in side_files.items():
+            files = [f for dataset, _ in STAGED_DATASETS.values() for f in staged_files(lake, dataset, days, name)]
+            self._side_file_view(view, lake, files)
+        self._load_seeds()
+
+    def _staged_view(self, view: str, lake: Lake, files: list[str]) -> None:
+        schema = StructType.fromDDL(spark_ddl(STAGED_COLUMNS[view]))
+        uris = [spark_uri(lake, f) for f in files]
+        if not uris:
+            frame = self.spark.createDataFrame([], schema)
+        elif uris[0].endswith(".csv"):  # read as text, then cast: the CSV holds DuckDB's own renderings
+            text = StructType([StructField(f.name, StringType()) for f in schema.fields])
+            raw = self.spark.read.csv(uris, schema=text, header=True, escape='"')
+            frame = raw.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+        elif uris[0].endswith(".json"):
+            frame = self.spark.read.schema(schema).json(uris)
+        else:
+            frame = self.spark.read.schema(schema).parquet(*uris)
+        frame.select(*schema.fieldNames()).createOrReplaceTempView(view)
+
+    def _side_file_view(self, view: str, lake: Lake, files: list[str]) -> None:
+        """Quarantine and stats files start with '_', which Spark's readers skip: read here, sent as rows."""
+        schema = StructType.fromDDL(spark_ddl(STAGED_COLUMNS[view]))
+        tables = []
+        for f in files:
+            if f.endswith(".json"):
+                tables.append(pa.Table.from_pylist([json.loads(lake.read_bytes(f))]))
+            else:
+                tables.append(pq.read_table(lake.path(f), filesystem=lake.fs))
+        names = schema.fieldNames()
+        rows = pa.concat_tables([t.select(names) for t in tables], promote_options="permissive").to_pylist() if tables else []
+        typed = [tuple(_typed(r[n], f.dataType) for n, f in zip(names, schema.fields)) for r in rows]
+        self.spark.createDataFrame(typed, schema).createOrReplaceTempView(view)
+
+    def _load_seeds(self) -> None:
+        """Seed CSVs ship inside the package, so they are read here on the driver and sent as rows."""
+        for seed in sorted(resources.files("cryptopulse.models").joinpath("seeds").iterdir()):
+            if seed.name.endswith(".csv"):
+                header, *rows = list(csv.reader(seed.read_text().splitlines()))
+                schema = StructType([StructField(c, StringType()) for c in header])
+                self.spark.createDataFrame(rows, schema).createOrReplaceTempView("seed_" + seed.name.removesuffix(".csv"))
+
+    def export_parquet(self, sql: str, local_dir: str, partition_by: str | None) -> None:
+        """Write the rows of `sql` under `local_dir` as `part-0.parquet`, one per partition value (or one in all),
+        each sorted by the query's ORDER BY, like the DuckDB engine's export."""
+        tree = sqlglot.parse_one(sql, read=self.dialect)
+        order = tree.args.get("order")
+        tree.set("order", None)
+        rows = self.spark.sql(tree.sql(self.dialect))
+        keys = [o.this.sql(self.dialect) if isinstance(o, exp.Ordered) else o.sql(self.dialect) for o in order.expressions] if order else []
+        keys = rows.columns if keys == ["ALL"] else keys
+        if partition_by:
+            rows = rows.repartition(partition_by).sortWithinPartitions(partition_by, *keys)
+        else:
+            rows = rows.repartition(1).sortWithinPartitions(*keys)
+        scratch = f"{EXPORTS}/{uuid.uuid4().hex[:12]}"  # in the warehouse, which every executor can reach
+        writer = rows.write.mode("overwrite")
+        writer = writer.partitionBy(partition_by) if partition_by else writer
+        writer.parquet(self._uri(scratch))
+        try:
+            self._fetch_parts(scratch, Path(local_dir))
+        finally:
+            self.store.remove(scratch, recursive=True)
+
+    def _fetch_parts(self, scratch: str, target: Path) -> None:
+        """Bring Spark's `part-00000-<uuid>….parquet` files to `target` as `part-0.parquet`, folder by folder."""
+        files = sorted(self.store.relative(p) for p in self.store.fs.find(self.store.path(scratch)) if p.endswith(".parquet"))
+        folders: dict[str, list[str]] = {}
+        for f in files:
+            folders.setdefault(f.rsplit("/", 1)[0], []).append(f)
+        for folder, parts in folders.items():
+            if len(parts) != 1:
+                raise RuntimeError(f"expected one Parquet file in {folder}, found {len(parts)}")
+            out = target / folder[len(scratch):].lstrip("/") / "part-0.parquet"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if self.store.is_local:
+                shutil.move(self.store.path(parts[0]), out)
+            else:
+                self.store.fs.get(self.store.path(parts[0]), str(out))
+
+
+def _typed(value: object, kind: DataType) -> object:
+    """A JSON value as the Python value Spark expects for `kind` (dates arrive as ISO strings)."""
+    return dt.date.fromisoformat(value) if isinstance(kind, DateType) and isinstance(value, str) else value
+
+
+def in_partitions(partition: str | None, interval: Interval | None) -> Column | None:
+    """The rows whose `partition` value lies in `interval`; None when the whole table is replaced."""
+    if partition is None or interval is None:
+        return None
+    return (F.col(partition) >= F.lit(interval.start)) & (F.col(partition) < F.lit(interval.end))
+
+
+def nullable(schema: StructType) -> StructType:
+    return StructType([StructField(f.name, f.dataType, True) for f in schema.fields])
+
+
+def spark_ddl(columns: str) -> str:
+    """DuckDB column definitions ('a VARCHAR, t TIMESTAMP') as Spark DDL ('a STRING, t TIMESTAMP_NTZ')."""
+    pairs = (c.strip().split(maxsplit=1) for c in columns.split(","))
+    return ", ".join(f"{name} {exp.DataType.build(kind, dialect='duckdb').sql('spark')}" for name, kind in pairs)
+
+
+def spark_warehouse(warehouse: str) -> str:
+    """The Spark warehouse folder for the `warehouse` setting: `x.duckdb` (the default) becomes `x.spark`."""
+    return warehouse.removesuffix(".duckdb") + ".spark" if warehouse.endswith(".duckdb") else warehouse
+
+
+def spark_uri(lake: Lake, relpath: str) -> str:
+    """A URI Spark's Hadoop file systems understand: `file://…` locally, `s3a://…` for `s3://` lakes."""
+    uri = lake.uri(relpath)
+    if lake.is_local:
+        return "file://" + uri
+    return "s3a://" + uri.removeprefix("s3://") if uri.startswith("s3://") else uri

@@ -1,0 +1,1 @@
+"""Running cryptopulse on Spark: the session, the spark-submit job (`job.py`) and its Airflow task."""

@@ -1,0 +1,82 @@
+"""The Spark variant of the daily DAG under real Airflow 3: its shape, and one `dag.test()` day through spark-submit (local[2])."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cryptopulse.config import load_settings
+from cryptopulse.interval import Interval
+from cryptopulse.pipeline import run as pipeline_run
+from dagrun import DAGS, airflow_env, migrate, run_day
+
+DAG_ID = "cryptopulse_daily_spark"
+DAY = dt.date(2024, 5, 20)  # inside the small synthetic dataset (2024-05-11 … 2024-05-31)
+
+
+@pytest.fixture(scope="module")
+def spark_dag(tmp_path_factory, small_raw):
+    """The DAG parsed with a lake holding the small raw zone, and a Spark connection to local[2]."""
+    root = tmp_path_factory.mktemp("spark-dag")
+    shutil.copytree(small_raw / "raw", root / "lake" / "raw")
+    env = {
+        "CRYPTOPULSE_LAKE": str(root / "lake"),
+        "CRYPTOPULSE_WAREHOUSE": str(root / "warehouse.spark"),
+        "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps({"conn_type": "spark", "host": "local[2]"}),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",  # spark-submit of the venv's pyspark
+        "PYSPARK_PYTHON": sys.executable,  # the job's driver runs in this venv, where cryptopulse is installed
+        "SPARK_LOCAL_IP": "127.0.0.1",
+    }
+    if "airflow" not in sys.modules:  # otherwise another module already set up (and migrated) an AIRFLOW_HOME
+        env |= airflow_env(tmp_path_factory.mktemp("airflow-home"))
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        if "AIRFLOW_HOME" in env:
+            migrate(env)
+        from airflow.dag_processing.dagbag import DagBag
+
+        bag = DagBag(dag_folder=str(DAGS / f"{DAG_ID}.py"))
+        assert not bag.import_errors, bag.import_errors
+        yield bag.dags[DAG_ID], root
+
+
+def test_the_spark_dag_stages_then_submits_the_packaged_job_for_the_day(spark_dag):
+    from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
+    from cryptopulse.spark import job
+
+    dag, root = spark_dag
+    assert set(dag.task_ids) == {"stage", "spark_build_publish"}
+    spark = dag.get_task("spark_build_publish")
+    assert isinstance(spark, SparkSubmitOperator)
+    assert spark.upstream_task_ids == {"stage"}
+    assert spark.application == job.__file__
+    args = spark.application_args
+    assert args[args.index("--lake") + 1] == str(root / "lake")
+    assert args[args.index("--steps") + 1] == "build,publish"
+    assert "data_interval_start" in args[args.index("--start") + 1]
+    assert {a.uri for a in spark.outlets} >= {"cryptopulse://published/fct_post"}
+
+
+def test_one_day_runs_on_spark_and_publishes_what_duckdb_publishes(spark_dag, small_raw, tmp_path):
+    dag, root = spark_dag
+    result = run_day(dag, DAY)
+    assert result.state == "success", result.tasks
+    manifest = json.loads((root / "lake" / "published" / "_manifest.json").read_text())
+    assert manifest["last_interval"] == [str(DAY), str(DAY + dt.timedelta(days=1))]
+
+    shutil.copytree(small_raw / "raw", tmp_path / "lake" / "raw")
+    reference = load_settings(lake=str(tmp_path / "lake"), warehouse=str(tmp_path / "warehouse.duckdb"))
+    pipeline_run(reference, Interval(DAY, DAY + dt.timedelta(days=1)))
+    day_file = f"published/fct_post/date={DAY}/part-0.parquet"
+    query = "SELECT * FROM '{}' ORDER BY source, post_id"
+    rows = [duckdb.sql(query.format(lake / day_file)).fetchall() for lake in (root / "lake", tmp_path / "lake")]
+    assert rows[0] == rows[1] and len(rows[0]) > 100
