@@ -1,0 +1,1 @@
+"""Sentiment enrichment and market-reaction analysis: crypto lexicon, scoring, bot flags, lead–lag, charts."""

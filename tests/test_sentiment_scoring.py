@@ -1,0 +1,109 @@
+"""Sentiment scores: equal to vaderSentiment (same lexicon) on every text of the corpus; the crypto words' effect."""
+
+from __future__ import annotations
+
+import glob
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from cryptopulse.analysis.fastvader import FastVader
+from cryptopulse.analysis.lexicon import CRYPTO_WORDS, reference_analyzer
+from cryptopulse.analysis.scoring import clean, score_texts, without_retweet_prefix
+from cryptopulse.sources.synthetic import vocab
+
+REAL = "/work/shared/data/real"
+
+
+@cache
+def corpus() -> tuple[str, ...]:
+    """Every tweet of the shared real samples, Reddit titles, and the synthetic generator's phrases."""
+    texts: list[str] = []
+    for path in sorted(glob.glob(f"{REAL}/tweets/*.csv")):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        texts += frame[next(c for c in frame.columns if c.strip() == "text")].tolist()
+    for path in sorted(glob.glob(f"{REAL}/reddit/*.csv")):
+        texts += pd.read_csv(path, dtype=str, keep_default_na=False)["title"].tolist()
+    texts += [f"$BTC {p}{e}" for p in vocab.POSITIVE + vocab.NEGATIVE + vocab.NEUTRAL for e in vocab.POSITIVE_EMOJI + vocab.NEGATIVE_EMOJI]
+    texts += [t for t, _ in vocab.NOISE] + [vocab.BOT_TEXT.format(symbol="ETH", code="abc123XYZ0")]
+    return tuple(texts)
+
+
+def vader(text: str, analyzer: SentimentIntensityAnalyzer) -> tuple[float, float, float, float]:
+    s = analyzer.polarity_scores(text)
+    return s["compound"], s["pos"], s["neu"], s["neg"]
+
+
+def extended() -> SentimentIntensityAnalyzer:
+    """A fresh vaderSentiment analyzer with the documented crypto words, built here, not by the code under test."""
+    analyzer = SentimentIntensityAnalyzer()
+    analyzer.lexicon.update({w: v for w, (v, _) in CRYPTO_WORDS.items()})
+    return analyzer
+
+
+def test_the_corpus_includes_every_real_tweet():
+    assert sum(1 for _ in corpus()) > 35_000  # 35,028 tweets in the five files, plus Reddit titles and phrases
+
+
+def test_fast_scorer_equals_vadersentiment_on_every_text_of_the_corpus():
+    reference, fast = extended(), FastVader(reference_analyzer())
+    texts = corpus()
+    assert [fast.scores(t) for t in texts] == [vader(t, reference) for t in texts]
+    cleaned = [clean(without_retweet_prefix(t)) for t in texts]
+    assert [fast.scores(t) for t in cleaned] == [vader(t, reference) for t in cleaned]
+
+
+def test_score_texts_in_parallel_equals_vadersentiment_on_the_cleaned_corpus():
+    texts = list(corpus())
+    scores, distinct = score_texts(texts, workers=2)  # > 20,000 distinct texts: the process pool runs
+    reference = extended()
+    assert scores == [vader(clean(without_retweet_prefix(t)), reference) for t in texts]
+    assert distinct == len(set(map(without_retweet_prefix, texts))) < len(texts)
+
+
+def test_identical_texts_and_retweets_are_scored_once():
+    scores, distinct = score_texts(["$BTC to the moon", "RT @alice: $BTC to the moon", "$BTC to the moon", "rekt"], workers=1)
+    assert distinct == 2
+    assert scores[0] == scores[1] == scores[2] != scores[3]
+
+
+@pytest.mark.parametrize(
+    ("text", "plain_vader", "with_crypto_words"),
+    [
+        ("BTC to the moon", "neutral", "positive"),
+        ("got rekted, total rug", "neutral", "negative"),
+        ("so bullish on $ETH, new ATH soon", "neutral", "positive"),
+        ("bearish, this is a rugpull", "neutral", "negative"),
+    ],
+)
+def test_crypto_words_change_the_verdict(text, plain_vader, with_crypto_words):
+    def verdict(compound: float) -> str:
+        return "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
+
+    assert verdict(vader(text, SentimentIntensityAnalyzer())[0]) == plain_vader
+    assert verdict(score_texts([text], workers=1)[0][0][0]) == with_crypto_words
+
+
+def test_cleaning_drops_urls_mentions_and_retweet_prefix_and_neutralises_cashtags():
+    assert clean(without_retweet_prefix("RT @happy_guy: $SAFE &amp; @love https://t.co/abc up")).split() == ["cashtag", "&", "up"]
+    # '$SAFE' must not read as the positive word 'safe', nor as a shouted word
+    assert score_texts(["$SAFE"], workers=1)[0][0][0] == 0.0
+    assert score_texts(["SAFE"], workers=1)[0][0][0] > 0
+
+
+def test_emoji_are_kept_and_scored():
+    assert score_texts(["$BTC 😭"], workers=1)[0][0][0] < 0  # 'loudly crying face'
+    assert score_texts(["$BTC 😍"], workers=1)[0][0][0] > 0  # 'smiling face with heart-eyes'
+
+
+def test_docs_list_every_crypto_word_with_its_valence():
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "SENTIMENT.md").read_text()
+    rows = {}
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[0] in CRYPTO_WORDS:
+            rows[cells[0]] = float(cells[1].replace("−", "-"))
+    assert rows == {w: v for w, (v, _) in CRYPTO_WORDS.items()}
