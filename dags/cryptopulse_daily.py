@@ -1,0 +1,75 @@
+"""
+# cryptopulse daily
+
+Every day at **07:00 UTC** this DAG processes the **previous UTC day**: it lands CoinGecko prices (one task per
+coin), X and Reddit posts in the lake's raw zone, stages them (parse, type, deduplicate, quarantine), replaces that
+day in the warehouse's dimensions and facts, checks them, recomputes the day's month in the aggregates, and
+publishes the day as Parquet. The published tables are Airflow assets (`cryptopulse://published/<table>`) that
+downstream DAGs can be scheduled on.
+
+- **Schedule**: `CronDataIntervalTimetable("0 7 * * *", UTC)`. The run that starts at D+1 07:00 has the data
+  interval [D 07:00, D+1 07:00) and works on the calendar day D, so the day's late data has seven hours to arrive.
+  Rerunning (clearing) a day or backfilling a range replaces exactly those days: results are identical.
+- **Sources**: a source without credentials is skipped; a failing source does not stop the others' data from
+  being staged, gated and published, but `sources_failed` then marks the run failed.
+- **Gates**: when a check fails, nothing is published; the day's new dimension and fact rows stay in the
+  warehouse (see `quality_results`), the aggregates keep their previous values. Fix, then clear the day.
+- **Offline** (`CRYPTOPULSE_OFFLINE=1` or Variable `cryptopulse_offline`): the ingest tasks land the synthetic
+  reference dataset's files for the day instead of calling the APIs.
+
+Everything a task does is a function in `cryptopulse.orchestration.tasks`; options and credentials are described
+in `docs/AIRFLOW.md`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import DAG, CronDataIntervalTimetable, TaskGroup, TriggerRule, chain, task
+
+from cryptopulse.orchestration import tasks
+from cryptopulse.orchestration.options import read_schedule_options
+
+schedule = read_schedule_options()
+
+with DAG(
+    dag_id="cryptopulse_daily",
+    schedule=CronDataIntervalTimetable("0 7 * * *", timezone="UTC"),
+    start_date=schedule.dag_start,
+    end_date=schedule.dag_end,
+    catchup=schedule.catchup,
+    max_active_runs=1,
+    default_args={
+        "retries": schedule.retries,
+        "retry_delay": dt.timedelta(seconds=schedule.retry_delay_s),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": dt.timedelta(seconds=schedule.max_retry_delay_s),
+    },
+    tags=["cryptopulse", "crypto", "daily"],
+    doc_md=__doc__,
+) as dag:
+    with TaskGroup("ingest", tooltip="Land each source's data for the day in the raw zone"):
+        catalog = task(task_id="coingecko_catalog")(tasks.coingecko_catalog)()
+        # One coin at a time: the provider's rate limit is per key, and the coins share one cursor file.
+        history = task(task_id="coingecko_history", max_active_tis_per_dagrun=1)(tasks.coingecko_history).expand(coin_id=catalog)
+        x_posts = task(task_id="x_posts", trigger_rule=TriggerRule.ALL_DONE)(tasks.x_posts)()
+        reddit_posts = task(task_id="reddit_posts")(tasks.reddit_posts)()
+        catalog >> x_posts
+
+    sources = [history, x_posts, reddit_posts]
+    sources_failed = task(task_id="sources_failed", trigger_rule=TriggerRule.ONE_FAILED, retries=0)(tasks.sources_failed)()
+    stage = task(task_id="stage", trigger_rule=TriggerRule.ALL_DONE)(tasks.stage)()
+
+    with TaskGroup("warehouse", tooltip="Replace the day in the warehouse, layer by layer, gated") as build:
+        chain(
+            task(task_id="load_dimensions")(tasks.load_dimensions)(),
+            task(task_id="load_facts")(tasks.load_facts)(),
+            task(task_id="quality_gates")(tasks.quality_gates)(),
+            task(task_id="aggregates")(tasks.aggregates)(),
+        )
+
+    publish = task(task_id="publish", outlets=list(tasks.published_assets().values()))(tasks.publish)()
+
+    sources >> sources_failed
+    sources >> stage
+    chain(stage, build, publish)
