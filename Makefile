@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 SCALE  ?= 1
 
-.PHONY: demo test install install-dev bench lint lock clean
+.PHONY: demo test services install install-dev bench lint lock clean airflow airflow-check
 
 $(BIN)/cryptopulse: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,25 @@ install-dev: $(VENV)/.dev
 demo: install  ## build the reference dataset (scale 1) and run the whole pipeline on DuckDB
 	$(BIN)/cryptopulse demo --scale $(SCALE)
 
-test: install-dev  ## the test suite
+test: install-dev services  ## the test suite (starts and stops its own PostgreSQL and S3 servers)
 	$(BIN)/python -m pytest
+
+PG_INITDB := /usr/lib/postgresql/15/bin/initdb
+services:  ## PostgreSQL 15 and a Java runtime (Spark) from Debian for the tests, installed once (moto_server comes with .[all])
+	@test -x $(PG_INITDB) || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
+	@command -v java >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y default-jre-headless)
 
 bench: install-dev  ## benchmarks at reference scale
 	$(BIN)/python bench/elt.py --scale $(SCALE)
 
 lint: install-dev
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench dags scripts
+
+airflow: install-dev  ## Airflow standalone on http://127.0.0.1:8080 with the DAG (offline: synthetic data), home data/airflow
+	$(BIN)/python scripts/airflow_standalone.py serve
+
+airflow-check: install-dev  ## start Airflow standalone aside, wait until healthy and the DAG is listed, run one day, stop
+	$(BIN)/python scripts/airflow_standalone.py check --run-day 2024-05-20
 
 lock:  ## refresh constraints.txt from the current venv (all extras installed)
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt

@@ -17,6 +17,7 @@ from offline import install as forbid_outside_hosts
 from rawfiles import write_tiny_lake
 
 forbid_outside_hosts()  # no test may reach a host outside 127.0.0.1 (checked for every socket)
+pytest_plugins = ("services",)  # session-wide PostgreSQL and S3 servers (tests/services.py), started on first use
 
 SMALL_SCALE = 0.01
 # Tables a rerun must reproduce exactly (logs such as pipeline_runs and quality_results grow by design).

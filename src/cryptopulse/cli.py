@@ -25,6 +25,7 @@ from cryptopulse.interval import Interval, IntervalError, parse_day
 from cryptopulse.lake import Lake, LakeError
 from cryptopulse.pipeline import GateFailed, NothingToRun, RunReport, build_step, publish_step, run, stage_step
 from cryptopulse.sources.http import SourceError
+from cryptopulse.sources.importers.errors import ImportFileError
 from cryptopulse.sources.landing import IngestReport
 from cryptopulse.staging import StageResult
 
@@ -32,7 +33,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
-USER_ERRORS = (ConfigError, IntervalError, LakeError, EngineError, NothingToRun, SourceError, FileNotFoundError, PermissionError)
+USER_ERRORS = (
+    ConfigError, IntervalError, LakeError, EngineError, NothingToRun, SourceError, ImportFileError, FileNotFoundError, PermissionError,
+)
 
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="TOML settings file (default: ./cryptopulse.toml if present).")]
 LakeOpt = Annotated[str | None, typer.Option("--lake", help="Lake root (default: $CRYPTOPULSE_LAKE or ./data/lake).")]
@@ -251,6 +254,41 @@ def sql(
         console.print(table)
 
 
+@app.command("sql-render")
+def sql_render(
+    dialect: Annotated[str, typer.Option(help="duckdb, postgres, spark or redshift.")],
+    start: StartOpt = None,
+    end: EndOpt = None,
+    iam_role: Annotated[str | None, typer.Option(help="Redshift: the IAM role ARN its COPY uses to read the lake.")] = None,
+    config: ConfigOpt = None,
+    lake: LakeOpt = None,
+) -> None:
+    """Print the SQL a run executes on an engine: set-up, loading the staged zone, the build and the gates."""
+    from cryptopulse.models.script import EXAMPLE_IAM_ROLE, render_script
+    from cryptopulse.pipeline import staged_interval
+
+    with user_errors():
+        settings = settings_from(config, lake)
+        target = Lake(settings.lake)
+        interval = interval_from(start, end) or staged_interval(target, None)
+        print(render_script(dialect, interval, target.uri(), iam_role or EXAMPLE_IAM_ROLE, settings.freshness_hours), end="")
+
+
+@app.command("grant-reader")
+def grant_reader_cmd(
+    name: Annotated[str, typer.Argument(help="Role to create (LOGIN, no password) or update.")],
+    config: ConfigOpt = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """PostgreSQL: let role NAME read the published schema (today's tables and later ones), and nothing else."""
+    from cryptopulse.engines.postgres import grant_reader
+
+    with user_errors():
+        created = grant_reader(settings_from(config, warehouse=warehouse), name)
+        console.print(f"[green]✓[/] {'created' if created else 'updated'} role {name}: SELECT on schema published only"
+                      + (f" (set a password: ALTER ROLE {name} PASSWORD '…')" if created else ""))
+
+
 ingest_app = typer.Typer(no_args_is_help=True, help="Fetch from the APIs into the raw zone (then `cryptopulse run`).")
 app.add_typer(ingest_app, name="ingest")
 
@@ -366,6 +404,58 @@ def ingest_reddit_cmd(
         print_ingest(report, as_json)
 
 
+import_app = typer.Typer(no_args_is_help=True, help="Import CSV/JSON exports you already have into the raw zone (then `cryptopulse run`).")
+app.add_typer(import_app, name="import")
+
+FilesArg = Annotated[list[Path], typer.Argument(help="Export files (CSV, JSON or JSON Lines).")]
+FormatOpt = Annotated[str, typer.Option("--format", help="A preset name, or auto (recognise it from the header/shape).")]
+MapOpt = Annotated[str | None, typer.Option("--map", help="Generic mode: column=field,… (see docs/IMPORTERS.md).")]
+
+
+def do_import(files: list[Path], dataset: str, fmt: str, mapping: str | None, coin: str | None,
+              config: str | None, lake: str | None, as_json: bool) -> None:
+    from cryptopulse.sources.importers import import_file
+
+    target = Lake(settings_from(config, lake).lake)
+    for path in files:
+        report = import_file(target, path, dataset, fmt, mapping, coin)
+        if as_json:
+            print(json.dumps(report.as_dict()))
+            continue
+        console.print(f"[green]✓[/] {report.summary()}", highlight=False, soft_wrap=True)
+        for note in report.notes:
+            console.print(f"  note: {note}", highlight=False, soft_wrap=True)
+
+
+@import_app.command("posts")
+def import_posts_cmd(
+    files: FilesArg,
+    fmt: FormatOpt = "auto",
+    mapping: MapOpt = None,
+    config: ConfigOpt = None,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tweets (snscrape, Kaggle, id,created_at,text, X API v2 JSON) and Reddit posts (listing JSON, PRAW CSV)."""
+    with user_errors():
+        do_import(files, "posts", fmt, mapping, None, config, lake, as_json)
+
+
+@import_app.command("prices")
+def import_prices_cmd(
+    files: FilesArg,
+    fmt: FormatOpt = "auto",
+    mapping: MapOpt = None,
+    coin: Annotated[str | None, typer.Option("--coin", help="CoinGecko coin id, for price files that do not name their coin.")] = None,
+    config: ConfigOpt = None,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """CoinGecko market_chart JSON, hourly OHLCV CSV, and CoinGecko /coins/list and /coins/markets files."""
+    with user_errors():
+        do_import(files, "prices", fmt, mapping, coin, config, lake, as_json)
+
+
 @app.command()
 def status(config: ConfigOpt = None, lake: LakeOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Tables and row counts, the last runs, and the last check results."""
@@ -388,6 +478,67 @@ def status(config: ConfigOpt = None, lake: LakeOpt = None, warehouse: WarehouseO
             for name, _, n, example in failed:
                 console.print(f"  [red]✗ {name}[/] {n} rows, e.g. {example}")
         console.print(f"published: {info.published}")
+
+
+@app.command()
+def enrich(
+    start: StartOpt = None,
+    end: EndOpt = None,
+    workers: Annotated[int | None, typer.Option(help="Scoring processes (default: every core).")] = None,
+    rescore: Annotated[bool, typer.Option("--rescore", help="Score every post again, not only unscored ones.")] = False,
+    config: ConfigOpt = None,
+    lake: LakeOpt = None,
+    warehouse: WarehouseOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Score unscored posts (VADER + crypto lexicon), flag bots/spam, rebuild the marts, publish."""
+    from cryptopulse.analysis.enrich import enrich as enrich_posts
+
+    with user_errors():
+        if workers is not None and workers < 1:
+            raise IntervalError(f"--workers must be at least 1, got {workers}")
+        report = enrich_posts(settings_from(config, lake, warehouse), interval_from(start, end), workers=workers, rescore=rescore)
+        if as_json:
+            print(json.dumps(report.as_dict(), default=str))
+            return
+        if not report.rebuilt:
+            console.print("nothing to score: every post already has a score")
+            return
+        flags = ", ".join(f"{k.removeprefix('is_').replace('_', ' ')} {v:,}" for k, v in report.flagged.items())
+        console.print(
+            f"[green]✓[/] scored {report.posts_scored:,} posts ({report.distinct_texts:,} distinct texts) "
+            f"over {report.days_rewritten} days; flagged {report.flagged_posts:,} of {report.posts_in_days:,} posts "
+            f"({flags}), kept but left out of the marts"
+        )
+        rows = ", ".join(f"{k} {v:,}" for k, v in report.models.items())
+        console.print(f"rebuilt [{report.rebuilt[0]}, {report.rebuilt[1]}): {rows}")
+
+
+@app.command()
+def analyze(
+    coin: Annotated[str | None, typer.Option("--coin", help="One coin id (default: every tracked coin).")] = None,
+    max_lag: Annotated[int, typer.Option("--max-lag", help="Lags −N…+N hours for the cross-correlations; the VAR order cap.")] = 24,
+    alpha: Annotated[float, typer.Option(help="Significance level after Holm correction (per coin).")] = 0.05,
+    shuffle: Annotated[int | None, typer.Option("--shuffle", help="Placebo: permute the hours' posts in time with this seed.")] = None,
+    charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Write a PNG per coin to analysis/charts/ in the lake.")] = True,
+    config: ConfigOpt = None,
+    lake: LakeOpt = None,
+    warehouse: WarehouseOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print per coin the best lag, sign, corrected p and verdict.")] = False,
+) -> None:
+    """Does sentiment or post volume lead returns? Cross-correlations and Granger tests per coin, corrected."""
+    from cryptopulse.analysis.analyze import analyze as analyze_coins
+
+    with user_errors():
+        report = analyze_coins(settings_from(config, lake, warehouse), coin, max_lag, alpha, shuffle, charts)
+        if as_json:
+            print(json.dumps(report.as_dict(), default=str))
+            return
+        for line in report.summary_lines():
+            console.print(line, highlight=False)
+        if report.charts:
+            console.print(f"charts: {len(report.charts)} PNG files in {report.charts[0].rsplit('/', 1)[0]}")
+        console.print("results: table analysis_lead_lag (one row per coin, series, test and lag)")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from cryptopulse.config import Settings
 from cryptopulse.engines import Engine, open_engine
+from cryptopulse.engines.base import WritesTables
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.lake.publish import PublishedTable, publish
@@ -100,7 +101,8 @@ def staged_interval(lake: Lake, interval: Interval | None) -> Interval:
 
 def stage_step(settings: Settings, interval: Interval | None) -> tuple[list[StageResult], Interval | None]:
     """Raw → staged for the interval (None: everything in the raw zone); returns the interval covered."""
-    return stage(Lake(settings.lake), interval, threads=settings.threads)
+    return stage(Lake(settings.lake), interval, threads=settings.threads, memory_limit=settings.memory_limit,
+                 temp_directory=settings.temp_directory)
 
 
 def build_step(
@@ -177,26 +179,35 @@ def _record(settings: Settings, report: RunReport, started: dt.datetime) -> None
 
 def record_checks(engine: Engine, run_id: str, interval: Interval, checks: list[CheckResult]) -> None:
     """Append check results to `quality_results`."""
-    engine.execute(f"CREATE TABLE IF NOT EXISTS quality_results ({SYSTEM_DDL['quality_results']})")
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    for c in checks:
-        values = [_lit(run_id), _lit(now), _lit(interval.start), _lit(interval.end), _lit(c.model), _lit(c.name),
-                  "TRUE" if c.passed else "FALSE", str(c.failing_rows), _lit(c.example)]
-        engine.execute(f"INSERT INTO quality_results VALUES ({', '.join(values)})")
+    rows = [(run_id, now, interval.start, interval.end, c.model, c.name, c.passed, c.failing_rows, c.example) for c in checks]
+    append_rows(engine, "quality_results", rows)
 
 
 def record_run(engine: Engine, report: RunReport, started: dt.datetime) -> None:
     """Append this run's summary (interval, status, step times, counts) to `pipeline_runs`."""
-    engine.execute(f"CREATE TABLE IF NOT EXISTS pipeline_runs ({SYSTEM_DDL['pipeline_runs']})")
     iv = report.interval
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    values = [_lit(report.run_id), _lit(started), _lit(now), _lit(iv.start), _lit(iv.end), _lit(report.status),
-              str(round(sum(report.steps.values()), 3)), _lit(json.dumps(report.as_dict()))]
-    engine.execute(f"INSERT INTO pipeline_runs VALUES ({', '.join(values)})")
+    row = (report.run_id, started, now, iv.start, iv.end, report.status, round(sum(report.steps.values()), 3), json.dumps(report.as_dict()))
+    append_rows(engine, "pipeline_runs", [row])
+
+
+def append_rows(engine: Engine, table: str, rows: list[tuple]) -> None:
+    """Append `rows` to the log table `table` (created on first use from `SYSTEM_DDL`)."""
+    if isinstance(engine, WritesTables):
+        engine.append_rows(table, SYSTEM_DDL[table], rows)
+        return
+    engine.execute(f"CREATE TABLE IF NOT EXISTS {table} ({SYSTEM_DDL[table]})")
+    if rows:
+        engine.execute(f"INSERT INTO {table} VALUES " + ", ".join("(" + ", ".join(map(_lit, row)) + ")" for row in rows))
 
 
 def _lit(value: object) -> str:
-    """A SQL literal for a string, date or timestamp (portable quoting)."""
+    """A SQL literal for a string, number, boolean, date or timestamp (portable quoting)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
     if isinstance(value, dt.datetime):
         return f"TIMESTAMP '{value:%Y-%m-%d %H:%M:%S}'"
     if isinstance(value, dt.date):

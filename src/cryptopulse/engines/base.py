@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from cryptopulse.config import Settings
+from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 
 # Staged files the engine exposes to the models, per dataset: where they are and their columns.
@@ -22,6 +23,11 @@ STAGED_COLUMNS = {
     ),
     "stg_quarantine": "dataset VARCHAR, date DATE, source VARCHAR, raw_file VARCHAR, reason VARCHAR, record VARCHAR",
     "stg_stats": "dataset VARCHAR, date DATE, received BIGINT, staged BIGINT, quarantined BIGINT, duplicates BIGINT",
+    # written by `cryptopulse enrich` (cryptopulse.analysis.enrich), not by staging
+    "stg_post_sentiment": (
+        "post_id VARCHAR, source VARCHAR, compound DOUBLE, pos DOUBLE, neu DOUBLE, neg DOUBLE, is_copy_storm BOOLEAN, "
+        "is_high_rate BOOLEAN, is_spam_pattern BOOLEAN, lexicon_version VARCHAR, date DATE"
+    ),
 }
 
 
@@ -47,9 +53,32 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class WritesTables(Protocol):
+    """Engines that write tables themselves: Spark (no DELETE/INSERT in a transaction on Parquet) and PostgreSQL
+    (which creates each table in its schema: published, internal or staging).
+
+    Other engines get the portable delete + insert (`models.build.replace_rows`, `pipeline.append_rows`).
+    """
+
+    def replace_rows(self, table: str, select: str, partition: str | None, interval: Interval | None) -> None: ...
+    def append_rows(self, table: str, columns: str, rows: list[tuple]) -> None: ...
+
+
 def open_engine(settings: Settings, read_only: bool = False) -> Engine:
+    """The engine the settings name; a `postgresql://…` warehouse selects PostgreSQL (engine "duckdb" or "postgres")."""
+    if settings.engine in ("duckdb", "postgres") and settings.warehouse.startswith(("postgresql://", "postgres://")):
+        from cryptopulse.engines.postgres import PostgresEngine
+
+        return PostgresEngine(settings, read_only=read_only)
+    if settings.engine == "postgres":
+        raise EngineError(f"engine postgres needs CRYPTOPULSE_WAREHOUSE=postgresql://user@host:port/db, got {settings.warehouse}")
     if settings.engine == "duckdb":
         from cryptopulse.engines.duckdb import DuckDBEngine
 
         return DuckDBEngine(settings, read_only=read_only)
-    raise EngineError(f"unknown engine '{settings.engine}' (CRYPTOPULSE_ENGINE); this build supports: duckdb")
+    if settings.engine == "spark":
+        from cryptopulse.engines.spark import SparkEngine
+
+        return SparkEngine(settings, read_only=read_only)
+    raise EngineError(f"unknown engine '{settings.engine}' (CRYPTOPULSE_ENGINE); this build supports: duckdb, postgres, spark")

@@ -13,7 +13,11 @@ from cryptopulse.engines.base import STAGED_COLUMNS, EngineError
 from cryptopulse.lake import Lake
 from cryptopulse.staging.common import QUARANTINE_FILE, STATS_FILE, partition_dir, sql_list
 
-STAGED_DATASETS = {"stg_coin_hourly": ("coin_hourly", "part-0.csv"), "stg_posts": ("posts", "part-0.parquet")}
+STAGED_DATASETS = {
+    "stg_coin_hourly": ("coin_hourly", "part-0.csv"),
+    "stg_posts": ("posts", "part-0.parquet"),
+    "stg_post_sentiment": ("post_sentiment", "part-0.parquet"),  # written by `cryptopulse enrich`
+}
 
 
 class DuckDBEngine:
@@ -77,32 +81,16 @@ class DuckDBEngine:
         coins = "staged/coins/part-0.parquet"
         self._view("stg_coins", [lake.uri(coins)] if lake.exists(coins) else [], "parquet")
         for view, (dataset, name) in STAGED_DATASETS.items():
-            files = _partition_files(lake, dataset, days, name)
+            files = staged_files(lake, dataset, days, name)
             self._view(view, [lake.uri(f) for f in files], "csv" if name.endswith(".csv") else "parquet")
-        quarantine = [lake.uri(f) for ds, _ in STAGED_DATASETS.values() for f in _partition_files(lake, ds, days, QUARANTINE_FILE)]
+        quarantine = [lake.uri(f) for ds, _ in STAGED_DATASETS.values() for f in staged_files(lake, ds, days, QUARANTINE_FILE)]
         self._view("stg_quarantine", quarantine, "parquet")
-        stats = [lake.uri(f) for ds, _ in STAGED_DATASETS.values() for f in _partition_files(lake, ds, days, STATS_FILE)]
+        stats = [lake.uri(f) for ds, _ in STAGED_DATASETS.values() for f in staged_files(lake, ds, days, STATS_FILE)]
         self._view("stg_stats", stats, "json")
         self._load_seeds()
 
     def _view(self, name: str, uris: list[str], fmt: str) -> None:
-        columns = STAGED_COLUMNS[name]
-        if not uris:
-            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM (SELECT {_nulls(columns)}) WHERE false")
-            return
-        names = ", ".join(c.split()[0] for c in columns.split(", "))
-        if fmt == "csv":
-            spec = "{" + ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in columns.split(", ")) + "}"
-            source = (
-                f"read_csv({sql_list(uris)}, header = true, auto_detect = false, delim = ',', quote = '\"', "
-                f"escape = '\"', columns = {spec})"
-            )
-        elif fmt == "json":
-            spec = "{" + ", ".join(f"{c.split()[0]}: '{c.split()[1]}'" for c in columns.split(", ")) + "}"
-            source = f"read_json({sql_list(uris)}, columns = {spec}, format = 'auto')"
-        else:
-            source = f"read_parquet({sql_list(uris)}, union_by_name = true)"
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {names} FROM {source}")
+        self.con.execute(staged_view_sql(name, uris, fmt))
 
     def _load_seeds(self) -> None:
         seeds = resources.files("cryptopulse.models").joinpath("seeds")
@@ -125,7 +113,27 @@ class DuckDBEngine:
             self.con.execute(f"COPY ({sql}) TO '{local_dir}/part-0.parquet' ({options})")
 
 
-def _partition_files(lake: Lake, dataset: str, days: list[dt.date] | None, name: str) -> list[str]:
+def staged_view_sql(name: str, uris: list[str], fmt: str) -> str:
+    """The statement exposing staged files (`csv`, `json` or `parquet`) as temp view `name` with STAGED_COLUMNS' types."""
+    columns = STAGED_COLUMNS[name]
+    if not uris:
+        return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM (SELECT {_nulls(columns)}) WHERE false"
+    names = ", ".join(c.split()[0] for c in columns.split(", "))
+    if fmt == "csv":
+        spec = "{" + ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in columns.split(", ")) + "}"
+        source = (
+            f"read_csv({sql_list(uris)}, header = true, auto_detect = false, delim = ',', quote = '\"', "
+            f"escape = '\"', columns = {spec})"
+        )
+    elif fmt == "json":
+        spec = "{" + ", ".join(f"{c.split()[0]}: '{c.split()[1]}'" for c in columns.split(", ")) + "}"
+        source = f"read_json({sql_list(uris)}, columns = {spec}, format = 'auto')"
+    else:
+        source = f"read_parquet({sql_list(uris)}, union_by_name = true)"
+    return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {names} FROM {source}"
+
+
+def staged_files(lake: Lake, dataset: str, days: list[dt.date] | None, name: str) -> list[str]:
     if days is None:
         found = lake.fs.glob(lake.path(f"staged/{dataset}/date=*/{name}"))
         return sorted(lake.relative(p) for p in found)

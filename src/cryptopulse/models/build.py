@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from cryptopulse.engines import Engine
+from cryptopulse.engines.base import WritesTables
 from cryptopulse.interval import Interval
 from cryptopulse.models.registry import Model, load_models, render
 
@@ -35,15 +36,9 @@ def build_models(engine: Engine, interval: Interval, models: tuple[Model, ...] |
 
 def _materialize(engine: Engine, model: Model, interval: Interval) -> int:
     scope = model.model_interval(interval)
-    select = render(model.sql, engine.dialect, scope)
-    if not engine.table_exists(model.name):
-        engine.execute(f"CREATE TABLE {model.name} AS SELECT * FROM ({select}) AS m WHERE 1 = 0")
-    if model.incremental:
-        engine.execute(f"DELETE FROM {model.name} WHERE {partition_filter(model.partition, scope)}")
-    else:
-        engine.execute(f"DELETE FROM {model.name}")
-    engine.execute(f"INSERT INTO {model.name} {select}")
-    where = partition_filter(model.partition, scope) if model.incremental else "1 = 1"
+    partition, replaced = (model.partition, scope) if model.incremental else (None, None)
+    replace_rows(engine, model.name, render(model.sql, engine.dialect, scope), partition, replaced)
+    where = partition_filter(partition, replaced) if replaced else "1 = 1"
     return engine.fetchall(f"SELECT count(*) FROM {model.name} WHERE {where}")[0][0]
 
 
@@ -51,13 +46,24 @@ def load_system_tables(engine: Engine, interval: Interval) -> dict[str, int]:
     """Replace the interval's days of `quarantine` and `staging_stats` from the staged side files."""
     counts = {}
     for table, (view, columns) in SYSTEM_LOADS.items():
-        if not engine.table_exists(table):
-            engine.execute(f"CREATE TABLE {table} AS SELECT {columns} FROM {view} WHERE 1 = 0")
         where = partition_filter("date", interval)
-        engine.execute(f"DELETE FROM {table} WHERE {where}")
-        engine.execute(f"INSERT INTO {table} SELECT {columns} FROM {view} WHERE {where}")
+        replace_rows(engine, table, f"SELECT {columns} FROM {view} WHERE {where}", "date", interval)
         counts[table] = engine.fetchall(f"SELECT count(*) FROM {table} WHERE {where}")[0][0]
     return counts
+
+
+def replace_rows(engine: Engine, table: str, select: str, partition: str | None, interval: Interval | None) -> None:
+    """Replace the rows of `table` whose `partition` lies in `interval` (every row when None) by those of `select`.
+
+    The table is created on first use. Engines that cannot delete rows (Spark on Parquet) do it their own way.
+    """
+    if isinstance(engine, WritesTables):
+        engine.replace_rows(table, select, partition, interval)
+        return
+    if not engine.table_exists(table):
+        engine.execute(f"CREATE TABLE {table} AS SELECT * FROM ({select}) AS m WHERE 1 = 0")
+    engine.execute(f"DELETE FROM {table} WHERE {partition_filter(partition, interval) if interval else '1 = 1'}")
+    engine.execute(f"INSERT INTO {table} {select}")
 
 
 def partition_filter(column: str | None, interval: Interval) -> str:

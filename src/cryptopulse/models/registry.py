@@ -18,11 +18,12 @@ import sqlglot
 from sqlglot import exp
 
 from cryptopulse.interval import Interval
+from cryptopulse.models.dialects import patch
 
 SOURCE_DIALECT = "duckdb"
 HEADER_RE = re.compile(r"^\s*/\*(.*?)\*/", re.S)
 # Relations the models read that the engine provides (staged zone and seeds), not models themselves.
-STAGED_RELATIONS = ("stg_coins", "stg_coin_hourly", "stg_posts")
+STAGED_RELATIONS = ("stg_coins", "stg_coin_hourly", "stg_posts", "stg_post_sentiment")
 SEEDS = ("seed_ambiguous_words",)
 
 
@@ -43,6 +44,7 @@ class Model:
     relationships: tuple[dict[str, str], ...] = ()
     ranges: tuple[dict[str, object], ...] = ()
     freshness: dict[str, object] | None = None
+    layer: str | None = None  # "dimensions", "facts" or "aggregates" when the name's prefix does not say (models/layers.py)
     depends_on: tuple[str, ...] = field(default=())
 
     @property
@@ -85,6 +87,7 @@ def _parse(name: str, text: str, model_names: set[str]) -> Model:
         relationships=tuple(meta.get("relationships", ())),
         ranges=tuple(meta.get("ranges", ())),
         freshness=meta.get("freshness"),
+        layer=meta.get("layer"),
         depends_on=tuple(sorted((tables & model_names) - {name})),
     )
 
@@ -95,7 +98,7 @@ def render(sql: str, dialect: str, interval: Interval | None = None) -> str:
     if interval is not None:
         values = {"interval_start": interval.start_ts, "interval_end": interval.end_ts}
         tree = tree.transform(lambda node: _bind(node, values))
-    return tree.sql(dialect=dialect)
+    return patch(tree, dialect).sql(dialect=dialect)
 
 
 def _bind(node: exp.Expression, values: dict[str, dt.datetime]) -> exp.Expression:

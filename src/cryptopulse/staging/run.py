@@ -12,17 +12,23 @@ from cryptopulse.staging.posts import POSTS
 from cryptopulse.staging.prices import PRICES
 
 
-def stage(lake: Lake, interval: Interval | None, threads: int = 0) -> tuple[list[StageResult], Interval | None]:
+def stage(
+    lake: Lake, interval: Interval | None, threads: int = 0, memory_limit: str = "", temp_directory: str = ""
+) -> tuple[list[StageResult], Interval | None]:
     """Stage the raw zone for `interval` (None: all of it). Returns the results and the interval covered.
 
     Without an interval, the covered interval runs from the first to the last day of any record, good
     or malformed, so nothing received falls outside it; both datasets write a partition (possibly
     empty, with zero counts) for every one of its days, which the staged-coverage gate relies on.
+    `memory_limit`/`temp_directory` bound DuckDB's memory (it spills the rest to disk), as in the engine.
     """
     lake.require()
-    con = duckdb.connect(config={"threads": threads} if threads else {})
+    settings = {"threads": threads, "memory_limit": memory_limit, "temp_directory": temp_directory}
+    con = duckdb.connect(config={k: v for k, v in settings.items() if v})  # bounded memory: spill to temp_directory
     con.execute("SET enable_progress_bar = false")
     con.execute("SET TimeZone = 'UTC'")
+    if not lake.is_local:
+        con.register_filesystem(lake.fs)  # DuckDB reads s3:// through s3fs (no httpfs extension offline)
     try:
         coins = stage_coins(lake, con)
         files_read = {ds.name: read(lake, con, ds, interval) for ds in (PRICES, POSTS)}

@@ -20,11 +20,14 @@ with hourly as (
         price_usd,
         market_cap_usd,
         volume_usd,
+        -- the explicit frame changes nothing here and is required by Redshift for first_value with an order
         first_value(price_usd) over (
             partition by coin_id, cast(date_trunc('month', ts_hour) as date) order by ts_hour
+            rows between unbounded preceding and unbounded following
         ) as first_price_usd,
         first_value(price_usd) over (
             partition by coin_id, cast(date_trunc('month', ts_hour) as date) order by ts_hour desc
+            rows between unbounded preceding and unbounded following
         ) as last_price_usd
     from fct_coin_hourly
     where ts_hour >= cast(:interval_start as timestamp)

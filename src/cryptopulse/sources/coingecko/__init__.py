@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from cryptopulse.interval import Interval
@@ -15,7 +17,7 @@ from cryptopulse.sources.cursors import CursorStore
 from cryptopulse.sources.http import Fetched, SourceError
 from cryptopulse.sources.landing import IngestReport, land_json
 
-__all__ = ["CoinGeckoClient", "ReplayClient", "ingest_coingecko", "month_windows"]
+__all__ = ["CoinGeckoClient", "ReplayClient", "ingest_coingecko", "land_catalog", "land_coin_history", "month_windows"]
 
 log = logging.getLogger("cryptopulse.sources.coingecko")
 
@@ -55,19 +57,50 @@ def ingest_coingecko(
             return ingest_coingecko(lake, coins, top, start, end, live, now)
     _check_history(client.plan, start, now)
     report = IngestReport(source=s.SOURCE)
-    started, retries0, requests0 = time.perf_counter(), client.retries, client.requests
-
-    listed = _land_coins_list(lake, client, report)
-    tracked = _land_markets(lake, client, list(coins or []), top, listed, report)
-    cursors = CursorStore(lake, s.SOURCE)
-    for coin_id in tracked:
-        _land_history(lake, client, cursors, coin_id, Interval(start, end), now, report)
-
-    report.retries, report.requests = client.retries - retries0, client.requests - requests0
-    report.seconds = time.perf_counter() - started
+    with _measured(client, report):
+        listed = _land_coins_list(lake, client, report)
+        tracked = _land_markets(lake, client, list(coins or []), top, listed, report)
+        cursors = CursorStore(lake, s.SOURCE)
+        for coin_id in tracked:
+            _land_history(lake, client, cursors, coin_id, Interval(start, end), now, report)
     log.info("coingecko: %d coins, %d pages, %d points, %d files, %d retries in %.1f s",
              len(tracked), report.pages, report.records, len(report.files), report.retries, report.seconds)
     return report
+
+
+def land_catalog(lake: Lake, client: Client, coins: list[str] | None = None, top: int | None = None) -> tuple[list[str], IngestReport]:
+    """Land `/coins/list` and `/coins/markets` for the tracked coins; return their ids in rank order.
+
+    With `land_coin_history`, `ingest_coingecko` in pieces: an orchestrator lands the catalogue once, then
+    each coin's history as a task of its own.
+    """
+    if not coins and not top:
+        raise SourceError("coingecko: name the coins to ingest or give --top N")
+    report = IngestReport(source=s.SOURCE)
+    with _measured(client, report):
+        listed = _land_coins_list(lake, client, report)
+        tracked = _land_markets(lake, client, list(coins or []), top, listed, report)
+    return tracked, report
+
+
+def land_coin_history(lake: Lake, client: Client, coin_id: str, start: dt.date, end: dt.date,
+                      now: dt.datetime | None = None) -> IngestReport:
+    """Land one coin's hourly chart for the months of [start, end) its cursor lacks (see `ingest_coingecko`)."""
+    now = now or dt.datetime.now(dt.UTC)
+    _check_history(client.plan, start, now)
+    report = IngestReport(source=s.SOURCE)
+    with _measured(client, report):
+        _land_history(lake, client, CursorStore(lake, s.SOURCE), coin_id, Interval(start, end), now, report)
+    return report
+
+
+@contextlib.contextmanager
+def _measured(client: Client, report: IngestReport) -> Iterator[None]:
+    """Record in `report` the requests, retries and seconds the block spent."""
+    started, retries0, requests0 = time.perf_counter(), client.retries, client.requests
+    yield
+    report.retries, report.requests = client.retries - retries0, client.requests - requests0
+    report.seconds = time.perf_counter() - started
 
 
 def _check_history(plan: str, start: dt.date, now: dt.datetime) -> None:

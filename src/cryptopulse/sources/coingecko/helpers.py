@@ -22,14 +22,19 @@ PLAN_ERROR_CODES = {10005, 10006, 10010, 10011, 10012}  # CoinGecko's "needs a p
 class CoinGeckoClient(ApiClient):
     """Live `/coins/list`, `/coins/markets` and `/coins/{id}/market_chart/range`.
 
-    The key comes from the environment only: `COINGECKO_PRO_API_KEY` (pro host) or `COINGECKO_DEMO_API_KEY`
-    (public host); without either the keyless public API is used. `plan` is "pro", "demo" or "public".
+    The key is `pro_key` or `demo_key` when given (e.g. from an Airflow connection), else from the environment:
+    `COINGECKO_PRO_API_KEY` (pro host) or `COINGECKO_DEMO_API_KEY` (public host); without either the keyless
+    public API is used. `plan` is "pro", "demo" or "public".
     """
 
     source = s.SOURCE
 
-    def __init__(self, base_url: str | None = None, calls_per_minute: float = s.CALLS_PER_MINUTE, **options: Any) -> None:
-        pro, demo = os.environ.get(s.PRO_KEY_ENV, ""), os.environ.get(s.DEMO_KEY_ENV, "")
+    def __init__(self, base_url: str | None = None, calls_per_minute: float = s.CALLS_PER_MINUTE,
+                 pro_key: str | None = None, demo_key: str | None = None, **options: Any) -> None:
+        if pro_key or demo_key:
+            pro, demo = pro_key or "", demo_key or ""
+        else:
+            pro, demo = os.environ.get(s.PRO_KEY_ENV, ""), os.environ.get(s.DEMO_KEY_ENV, "")
         if pro:
             self.plan, host, secret = "pro", s.PRO_BASE_URL, {s.PRO_KEY_HEADER: pro}
         elif demo:
@@ -107,7 +112,8 @@ class ReplayClient:
         lo, hi = int(start.timestamp()) * 1000, int(end.timestamp()) * 1000 + 999
         found = [p for p in (self.folder / f"market_chart/month={start:%Y-%m}").glob(f"{coin_id}.json*") if p.is_file()]
         chart = strip_request(self._read(str(found[0].relative_to(self.folder)))) if found else {}
-        body = {k: [pt for pt in chart.get(k, []) if lo <= pt[0] <= hi] for k in ("prices", "market_caps", "total_volumes")}
+        # A recorded point without a numeric timestamp (a malformed record) lies in no range: it is not served.
+        body = {k: [pt for pt in chart.get(k, []) if _in_range(pt, lo, hi)] for k in ("prices", "market_caps", "total_volumes")}
         params = {"vs_currency": s.VS_CURRENCY, "from": lo // 1000, "to": hi // 1000}
         return self._fetched(f"/coins/{coin_id}/market_chart/range", params, body)
 
@@ -124,6 +130,11 @@ class ReplayClient:
     def _fetched(self, path: str, params: dict[str, Any], body: Any) -> Fetched:
         self.requests += 1
         return Fetched(body, 200, httpx.Headers(), path, params, dt.datetime.now(dt.UTC), "coingecko-replay")
+
+
+def _in_range(point: Any, lo: int, hi: int) -> bool:
+    stamp = point[0] if isinstance(point, list) and point else None
+    return isinstance(stamp, int | float) and not isinstance(stamp, bool) and lo <= stamp <= hi
 
 
 def as_list(body: Any) -> list[dict[str, Any]]:

@@ -31,13 +31,15 @@ def resolve_user_agent(value: str | None) -> str:
 
 
 class RedditClient(ApiClient):
-    """Live `/r/{sub}/new` with an app-only token (client credentials from `REDDIT_CLIENT_ID` / `REDDIT_CLIENT_SECRET`)."""
+    """Live `/r/{sub}/new` with an app-only token; client credentials given, else from `REDDIT_CLIENT_ID` / `REDDIT_CLIENT_SECRET`."""
 
     source = s.SOURCE
 
     def __init__(self, user_agent: str | None = None, base_url: str | None = None, auth_url: str | None = None,
-                 calls_per_minute: float = s.CALLS_PER_MINUTE, **options: Any) -> None:
-        client_id, secret = os.environ.get(s.CLIENT_ID_ENV, ""), os.environ.get(s.CLIENT_SECRET_ENV, "")
+                 calls_per_minute: float = s.CALLS_PER_MINUTE, client_id: str | None = None, client_secret: str | None = None,
+                 **options: Any) -> None:
+        client_id = client_id or os.environ.get(s.CLIENT_ID_ENV, "")
+        secret = client_secret or os.environ.get(s.CLIENT_SECRET_ENV, "")
         if not client_id or not secret:
             raise SourceError(f"reddit: set {s.CLIENT_ID_ENV} and {s.CLIENT_SECRET_ENV} (a 'script' or 'web' app at reddit.com/prefs/apps)")
         options.setdefault("timeout", s.TIMEOUT_S)

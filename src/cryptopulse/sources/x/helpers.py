@@ -48,12 +48,13 @@ def search_params(query: str, start_time: dt.datetime | None, end_time: dt.datet
 
 
 class XClient(ApiClient):
-    """Live recent search with the app-only bearer token from `X_BEARER_TOKEN`, paced by X's quota headers."""
+    """Live recent search with an app-only bearer token (`token`, else `X_BEARER_TOKEN`), paced by X's quota headers."""
 
     source = s.SOURCE
 
-    def __init__(self, base_url: str | None = None, calls_per_minute: float = s.CALLS_PER_MINUTE, **options: Any) -> None:
-        token = os.environ.get(s.TOKEN_ENV, "")
+    def __init__(self, base_url: str | None = None, calls_per_minute: float = s.CALLS_PER_MINUTE, token: str | None = None,
+                 **options: Any) -> None:
+        token = token or os.environ.get(s.TOKEN_ENV, "")
         if not token:
             raise SourceError(f"x: {s.TOKEN_ENV} is not set (an app-only bearer token from the X developer portal)")
         options.setdefault("timeout", s.TIMEOUT_S)
