@@ -23,29 +23,16 @@ in `docs/AIRFLOW.md`.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from airflow.sdk import DAG, CronDataIntervalTimetable, TaskGroup, TriggerRule, chain, task
+from airflow.sdk import DAG, TaskGroup, TriggerRule, chain, task
 
 from cryptopulse.orchestration import tasks
-from cryptopulse.orchestration.options import read_schedule_options
+from cryptopulse.orchestration.options import daily_dag_arguments, read_schedule_options
 
 schedule = read_schedule_options()
 
 with DAG(
     dag_id="cryptopulse_daily",
-    schedule=CronDataIntervalTimetable("0 7 * * *", timezone="UTC"),
-    start_date=schedule.dag_start,
-    end_date=schedule.dag_end,
-    catchup=schedule.catchup,
-    max_active_runs=1,
-    default_args={
-        "retries": schedule.retries,
-        "retry_delay": dt.timedelta(seconds=schedule.retry_delay_s),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": dt.timedelta(seconds=schedule.max_retry_delay_s),
-    },
-    tags=["cryptopulse", "crypto", "daily"],
+    **daily_dag_arguments(schedule, tags=["cryptopulse", "crypto", "daily"]),
     doc_md=__doc__,
 ) as dag:
     with TaskGroup("ingest", tooltip="Land each source's data for the day in the raw zone"):

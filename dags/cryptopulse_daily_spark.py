@@ -15,14 +15,13 @@ Spark provider's `SparkSubmitOperator`: the day's models, gates and publish run 
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
-from airflow.sdk import DAG, CronDataIntervalTimetable, task
+from airflow.sdk import DAG, task
 
 from cryptopulse.config import load_settings
 from cryptopulse.orchestration import tasks
-from cryptopulse.orchestration.options import read_schedule_options
+from cryptopulse.orchestration.options import daily_dag_arguments, read_schedule_options
 from cryptopulse.spark.airflow import spark_submit_task
 
 schedule = read_schedule_options()
@@ -30,13 +29,7 @@ settings = load_settings()
 
 with DAG(
     dag_id="cryptopulse_daily_spark",
-    schedule=CronDataIntervalTimetable("0 7 * * *", timezone="UTC"),
-    start_date=schedule.dag_start,
-    end_date=schedule.dag_end,
-    catchup=schedule.catchup,
-    max_active_runs=1,
-    default_args={"retries": schedule.retries, "retry_delay": dt.timedelta(seconds=schedule.retry_delay_s)},
-    tags=["cryptopulse", "crypto", "daily", "spark"],
+    **daily_dag_arguments(schedule, tags=["cryptopulse", "crypto", "daily", "spark"]),
     doc_md=__doc__,
 ) as dag:
     stage = task(task_id="stage")(tasks.stage)()

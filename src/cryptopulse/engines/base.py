@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 from cryptopulse.config import Settings
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
+from cryptopulse.staging.common import partition_dir
 
 # Staged files the engine exposes to the models, per dataset: where they are and their columns.
 STAGED_COLUMNS = {
@@ -29,6 +30,24 @@ STAGED_COLUMNS = {
         "is_high_rate BOOLEAN, is_spam_pattern BOOLEAN, lexicon_version VARCHAR, date DATE"
     ),
 }
+
+
+# Day-partitioned staged datasets every engine exposes: view name → (dataset folder, file name per day).
+STAGED_DATASETS = {
+    "stg_coin_hourly": ("coin_hourly", "part-0.csv"),
+    "stg_posts": ("posts", "part-0.parquet"),
+    "stg_post_sentiment": ("post_sentiment", "part-0.parquet"),  # written by `cryptopulse enrich`
+}
+
+
+def staged_files(lake: Lake, dataset: str, days: list[dt.date] | None, name: str) -> list[str]:
+    """Lake-relative staged files called `name` of `dataset` for `days` (None: every staged day) that exist."""
+    if days is None:
+        found = lake.fs.glob(lake.path(f"staged/{dataset}/date=*/{name}"))
+        return sorted(lake.relative(p) for p in found)
+    wanted = [f"{partition_dir(dataset, d)}/{name}" for d in days]
+    existing = {lake.relative(p) for p in lake.fs.glob(lake.path(f"staged/{dataset}/date=*/{name}"))}
+    return [f for f in wanted if f in existing]
 
 
 class EngineError(Exception):

@@ -9,15 +9,9 @@ from pathlib import Path
 import duckdb
 
 from cryptopulse.config import Settings
-from cryptopulse.engines.base import STAGED_COLUMNS, EngineError
+from cryptopulse.engines.base import STAGED_COLUMNS, STAGED_DATASETS, EngineError, staged_files
 from cryptopulse.lake import Lake
-from cryptopulse.staging.common import QUARANTINE_FILE, STATS_FILE, partition_dir, sql_list
-
-STAGED_DATASETS = {
-    "stg_coin_hourly": ("coin_hourly", "part-0.csv"),
-    "stg_posts": ("posts", "part-0.parquet"),
-    "stg_post_sentiment": ("post_sentiment", "part-0.parquet"),  # written by `cryptopulse enrich`
-}
+from cryptopulse.staging.common import QUARANTINE_FILE, STATS_FILE, sql_list
 
 
 class DuckDBEngine:
@@ -131,15 +125,6 @@ def staged_view_sql(name: str, uris: list[str], fmt: str) -> str:
     else:
         source = f"read_parquet({sql_list(uris)}, union_by_name = true)"
     return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {names} FROM {source}"
-
-
-def staged_files(lake: Lake, dataset: str, days: list[dt.date] | None, name: str) -> list[str]:
-    if days is None:
-        found = lake.fs.glob(lake.path(f"staged/{dataset}/date=*/{name}"))
-        return sorted(lake.relative(p) for p in found)
-    wanted = [f"{partition_dir(dataset, d)}/{name}" for d in days]
-    existing = {lake.relative(p) for p in lake.fs.glob(lake.path(f"staged/{dataset}/date=*/{name}"))}
-    return [f for f in wanted if f in existing]
 
 
 def _nulls(columns: str) -> str:

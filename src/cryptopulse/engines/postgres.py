@@ -22,8 +22,7 @@ from psycopg import sql
 from sqlglot import exp
 
 from cryptopulse.config import Settings
-from cryptopulse.engines.base import STAGED_COLUMNS, EngineError
-from cryptopulse.engines.duckdb import STAGED_DATASETS, staged_files
+from cryptopulse.engines.base import STAGED_COLUMNS, STAGED_DATASETS, EngineError, staged_files
 from cryptopulse.engines.pgcopy import UnsupportedType, copy_batches, copy_csv_file, result_schema, stream_batches, write_parquet
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake

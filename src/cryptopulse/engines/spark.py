@@ -36,8 +36,7 @@ from pyspark.sql.types import DataType, DateType, StringType, StructField, Struc
 from sqlglot import exp
 
 from cryptopulse.config import Settings
-from cryptopulse.engines.base import STAGED_COLUMNS, EngineError
-from cryptopulse.engines.duckdb import STAGED_DATASETS, staged_files
+from cryptopulse.engines.base import STAGED_COLUMNS, STAGED_DATASETS, EngineError, staged_files
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.spark.session import spark_session

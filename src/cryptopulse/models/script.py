@@ -13,8 +13,8 @@ from importlib import resources
 import sqlglot
 
 from cryptopulse.config import ConfigError
-from cryptopulse.engines.base import STAGED_COLUMNS
-from cryptopulse.engines.duckdb import STAGED_DATASETS, staged_view_sql
+from cryptopulse.engines.base import STAGED_COLUMNS, STAGED_DATASETS
+from cryptopulse.engines.duckdb import staged_view_sql
 from cryptopulse.interval import Interval
 from cryptopulse.models.build import SYSTEM_LOADS, partition_filter
 from cryptopulse.models.dialects import column_ddl

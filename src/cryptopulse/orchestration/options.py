@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -77,6 +77,27 @@ def read_run_options(lookup: Lookup = env_lookup) -> RunOptions:
 def read_schedule_options() -> ScheduleOptions:
     values = {name: text for name in ScheduleOptions.model_fields if (text := os.environ.get(SCHEDULE_PREFIX + name.upper()))}
     return _validated(ScheduleOptions, values, lambda name: SCHEDULE_PREFIX + name.upper())
+
+
+def daily_dag_arguments(schedule: ScheduleOptions, tags: list[str]) -> dict[str, Any]:
+    """`DAG(...)` arguments every cryptopulse DAG shares: daily 07:00 UTC data intervals over the previous day,
+    one run at a time, retries with exponential backoff."""
+    from airflow.sdk import CronDataIntervalTimetable
+
+    return {
+        "schedule": CronDataIntervalTimetable("0 7 * * *", timezone="UTC"),
+        "start_date": schedule.dag_start,
+        "end_date": schedule.dag_end,
+        "catchup": schedule.catchup,
+        "max_active_runs": 1,
+        "default_args": {
+            "retries": schedule.retries,
+            "retry_delay": dt.timedelta(seconds=schedule.retry_delay_s),
+            "retry_exponential_backoff": 2.0,
+            "max_retry_delay": dt.timedelta(seconds=schedule.max_retry_delay_s),
+        },
+        "tags": tags,
+    }
 
 
 def _validated(model: type[M], values: dict[str, str], origin: Callable[[str], str]) -> M:
