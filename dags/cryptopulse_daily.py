@@ -3,8 +3,9 @@
 
 Every day at **07:00 UTC** this DAG processes the **previous UTC day**: it lands CoinGecko prices (one task per
 coin), X and Reddit posts in the lake's raw zone, stages them (parse, type, deduplicate, quarantine), replaces that
-day in the warehouse's dimensions and facts, checks them, recomputes the day's month in the aggregates, and
-publishes the day as Parquet. The published tables are Airflow assets (`cryptopulse://published/<table>`) that
+day in the warehouse's dimensions and facts, checks them, recomputes the day's month in the aggregates, scores
+the day's posts' sentiment and flags bots/spam (`enrich`, which rebuilds the sentiment marts), and publishes the
+day as Parquet. The published tables are Airflow assets (`cryptopulse://published/<table>`) that
 downstream DAGs can be scheduled on.
 
 - **Schedule**: `CronDataIntervalTimetable("0 7 * * *", UTC)`. The run that starts at D+1 07:00 has the data
@@ -18,45 +19,36 @@ downstream DAGs can be scheduled on.
   reference dataset's files for the day instead of calling the APIs.
 
 Everything a task does is a function in `cryptopulse.orchestration.tasks`; options and credentials are described
-in `docs/AIRFLOW.md`.
+in `docs/AIRFLOW.md`. The DAG exists unless `CRYPTOPULSE_ENGINE=spark`, which selects `cryptopulse_daily_spark`.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, TaskGroup, TriggerRule, chain, task
+from airflow.sdk import DAG, TaskGroup, chain, task
 
+from cryptopulse.config import load_settings
 from cryptopulse.orchestration import tasks
+from cryptopulse.orchestration.dag_parts import ingest_sources, staging_after
 from cryptopulse.orchestration.options import daily_dag_arguments, read_schedule_options
 
 schedule = read_schedule_options()
 
-with DAG(
-    dag_id="cryptopulse_daily",
-    **daily_dag_arguments(schedule, tags=["cryptopulse", "crypto", "daily"]),
-    doc_md=__doc__,
-) as dag:
-    with TaskGroup("ingest", tooltip="Land each source's data for the day in the raw zone"):
-        catalog = task(task_id="coingecko_catalog")(tasks.coingecko_catalog)()
-        # One coin at a time: the provider's rate limit is per key, and the coins share one cursor file.
-        history = task(task_id="coingecko_history", max_active_tis_per_dagrun=1)(tasks.coingecko_history).expand(coin_id=catalog)
-        x_posts = task(task_id="x_posts", trigger_rule=TriggerRule.ALL_DONE)(tasks.x_posts)()
-        reddit_posts = task(task_id="reddit_posts")(tasks.reddit_posts)()
-        catalog >> x_posts
+if load_settings().engine != "spark":  # with CRYPTOPULSE_ENGINE=spark, cryptopulse_daily_spark runs the day instead
+    with DAG(
+        dag_id="cryptopulse_daily",
+        **daily_dag_arguments(schedule, tags=["cryptopulse", "crypto", "daily"]),
+        doc_md=__doc__,
+    ) as dag:
+        stage = staging_after(ingest_sources())
 
-    sources = [history, x_posts, reddit_posts]
-    sources_failed = task(task_id="sources_failed", trigger_rule=TriggerRule.ONE_FAILED, retries=0)(tasks.sources_failed)()
-    stage = task(task_id="stage", trigger_rule=TriggerRule.ALL_DONE)(tasks.stage)()
+        with TaskGroup("warehouse", tooltip="Replace the day in the warehouse, layer by layer, gated") as build:
+            chain(
+                task(task_id="load_dimensions")(tasks.load_dimensions)(),
+                task(task_id="load_facts")(tasks.load_facts)(),
+                task(task_id="quality_gates")(tasks.quality_gates)(),
+                task(task_id="aggregates")(tasks.aggregates)(),
+            )
 
-    with TaskGroup("warehouse", tooltip="Replace the day in the warehouse, layer by layer, gated") as build:
-        chain(
-            task(task_id="load_dimensions")(tasks.load_dimensions)(),
-            task(task_id="load_facts")(tasks.load_facts)(),
-            task(task_id="quality_gates")(tasks.quality_gates)(),
-            task(task_id="aggregates")(tasks.aggregates)(),
-        )
-
-    publish = task(task_id="publish", outlets=list(tasks.published_assets().values()))(tasks.publish)()
-
-    sources >> sources_failed
-    sources >> stage
-    chain(stage, build, publish)
+        enriched = task(task_id="enrich")(tasks.enrich)()
+        publish = task(task_id="publish", outlets=list(tasks.published_assets().values()))(tasks.publish)(enriched=enriched)
+        chain(stage, build, enriched, publish)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from cryptopulse.cli import app
@@ -109,3 +110,17 @@ def test_gate_failure_exits_1_through_the_real_entry_point(tiny):
     result = invoke("build", "--lake", tiny.lake, "--warehouse", tiny.warehouse)
     assert result.returncode == 1
     assert "quality gate failed" in result.stderr
+
+
+def test_demo_generates_runs_and_scores_so_the_sentiment_marts_are_filled(tmp_path):
+    lake, warehouse = tmp_path / "lake", tmp_path / "warehouse.duckdb"
+    result = invoke("demo", "--scale", "0.01", "--lake", str(lake), "--warehouse", str(warehouse))
+    assert result.returncode == 0, result.stderr
+    assert "quality checks passed" in result.stdout and "scored" in result.stdout
+    con = duckdb.connect(str(warehouse), read_only=True)
+    posts, scored = con.execute("SELECT sum(posts), sum(scored_posts) FROM mart_coin_hourly").fetchone()
+    unscored = con.execute("SELECT count(*) FROM fct_post LEFT JOIN fct_post_sentiment USING (source, post_id) "
+                           "WHERE fct_post_sentiment.post_id IS NULL").fetchone()[0]
+    con.close()
+    assert posts == scored > 0 and unscored == 0
+    assert any((lake / "published" / "mart_coin_hourly").rglob("*.parquet"))

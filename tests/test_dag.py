@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from conftest import published_hashes, settings_for, table_hashes
+from cryptopulse.analysis.enrich import enrich
 from cryptopulse.config import ConfigError
 from cryptopulse.interval import Interval
 from cryptopulse.orchestration.options import read_run_options, read_schedule_options
@@ -70,11 +71,12 @@ def test_the_tasks_mirror_the_pipeline_and_depend_on_each_other_in_order(dag):
         "warehouse.load_facts": {"warehouse.load_dimensions"},
         "warehouse.quality_gates": {"warehouse.load_facts"},
         "warehouse.aggregates": {"warehouse.quality_gates"},
-        "publish": {"warehouse.aggregates"},
+        "enrich": {"warehouse.aggregates"},
+        "publish": {"enrich"},
     }
     rules = {t.task_id: str(t.trigger_rule.value) for t in dag.tasks}
     assert rules["stage"] == "all_done" and rules["ingest.x_posts"] == "all_done" and rules["sources_failed"] == "one_failed"
-    assert rules["publish"] == "all_success" and rules["warehouse.aggregates"] == "all_success"
+    assert rules["publish"] == "all_success" and rules["warehouse.aggregates"] == "all_success" and rules["enrich"] == "all_success"
     history = dag.task_dict["ingest.coingecko_history"]
     assert history.is_mapped and history.op_kwargs_expand_input.value.keys() == {"coin_id"}
 
@@ -128,7 +130,8 @@ def test_an_offline_run_succeeds_with_every_task_and_skips_reddit(offline):
     _, _, snapshots = offline
     run = snapshots["first"][0]
     assert run.state == "success"
-    assert {t: run.state_of(t) for t in (*WAREHOUSE, "stage", "publish")} == dict.fromkeys((*WAREHOUSE, "stage", "publish"), "success")
+    done = (*WAREHOUSE, "stage", "enrich", "publish")
+    assert {t: run.state_of(t) for t in done} == dict.fromkeys(done, "success")
     assert run.state_of("ingest.reddit_posts") == "skipped" and run.state_of("sources_failed") == "skipped"
     assert sum(k.startswith("ingest.coingecko_history[") for k in run.tasks) == 5  # one mapped task per coin
 
@@ -149,8 +152,12 @@ def test_an_offline_run_loads_exactly_its_day(offline):
     assert posts == expected_posts(reference, DAY)
     prices = dict(((c, t), p) for c, t, p in con.execute("SELECT coin_id, ts_hour, price_usd FROM fct_coin_hourly").fetchall())
     assert prices == pytest.approx(expected_prices(reference, DAY), rel=1e-12)
-    for table in ("fct_coin_hourly", "fct_post", "bridge_post_coin"):
+    for table in ("fct_coin_hourly", "fct_post", "bridge_post_coin", "fct_post_sentiment", "mart_coin_hourly"):
         assert con.execute(f"SELECT DISTINCT date FROM {table}").fetchall() == [(DAY,)], table
+    # the enrich task scored every post of the day, and the hourly mart counts them
+    assert {r[0] for r in con.execute("SELECT post_id FROM fct_post_sentiment").fetchall()} == posts
+    posts_counted, scored = con.execute("SELECT sum(posts), sum(scored_posts) FROM mart_coin_hourly").fetchone()
+    assert posts_counted == scored > 0
 
 
 def test_rerunning_a_day_leaves_tables_and_published_files_identical(offline):
@@ -170,6 +177,7 @@ def test_three_consecutive_days_equal_one_cryptopulse_run_over_them(offline, tmp
     once = settings_for(tmp_path)
     shutil.copytree(Path(settings.lake) / "raw", Path(once.lake) / "raw")
     pipeline_run(once, Interval(DAY, DAY + dt.timedelta(3)))
+    enrich(once, Interval(DAY, DAY + dt.timedelta(3)))  # the three days scored and flagged together, as one chunk
     assert table_hashes(once.warehouse) == snapshots["day3"][1]
     assert published_hashes(once.lake) == snapshots["day3"][2]
 

@@ -131,6 +131,20 @@ def test_warehouse_tables_equal_duckdb_including_quarantine_and_stats(duckdb_run
         assert_same_rows(sorted_frame(spark_table_sql(settings, table)), duckdb_table_frame(duckdb_run, table), table)
 
 
+def test_status_and_sql_read_the_spark_warehouse(spark_run):
+    from cryptopulse import status
+    from cryptopulse.engines import EngineError
+
+    settings, report = spark_run
+    tables = dict(status.collect(settings).tables)
+    assert tables["fct_post"] == next(m.rows_written for m in report.models if m.name == "fct_post") > 0
+    assert {"dim_coin", "fct_coin_hourly", "quality_results"} <= tables.keys()
+    columns, rows = status.query(settings, "SELECT count(*) AS n FROM dim_coin")
+    assert columns == ["n"] and rows == [(tables["dim_coin"],)]
+    with pytest.raises(EngineError, match=r"^query failed: .*no_such_table"):
+        status.query(settings, "SELECT * FROM no_such_table")
+
+
 def test_rerunning_the_same_interval_changes_nothing(spark_run):
     settings, first = spark_run
     tables, published = spark_table_hashes(settings), published_hashes(settings.lake)

@@ -23,10 +23,13 @@ DAY = dt.date(2024, 5, 20)  # inside the small synthetic dataset (2024-05-11 …
 
 @pytest.fixture(scope="module")
 def spark_dag(tmp_path_factory, small_raw):
-    """The DAG parsed with a lake holding the small raw zone, and a Spark connection to local[2]."""
+    """The DAG parsed with CRYPTOPULSE_ENGINE=spark, offline (the ingest tasks land the small raw zone's files of the
+    day in an empty lake), and a Spark connection to local[2]."""
     root = tmp_path_factory.mktemp("spark-dag")
-    shutil.copytree(small_raw / "raw", root / "lake" / "raw")
     env = {
+        "CRYPTOPULSE_ENGINE": "spark",
+        "CRYPTOPULSE_REFERENCE": str(small_raw),
+        "AIRFLOW_VAR_CRYPTOPULSE_OFFLINE": "true",
         "CRYPTOPULSE_LAKE": str(root / "lake"),
         "CRYPTOPULSE_WAREHOUSE": str(root / "warehouse.spark"),
         "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps({"conn_type": "spark", "host": "local[2]"}),
@@ -39,6 +42,7 @@ def spark_dag(tmp_path_factory, small_raw):
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env.items():
             mp.setenv(name, value)
+        mp.delenv("CRYPTOPULSE_OFFLINE", raising=False)
         if "AIRFLOW_HOME" in env:
             migrate(env)
         from airflow.dag_processing.dagbag import DagBag
@@ -54,7 +58,9 @@ def test_the_spark_dag_stages_then_submits_the_packaged_job_for_the_day(spark_da
     from cryptopulse.spark import job
 
     dag, root = spark_dag
-    assert set(dag.task_ids) == {"stage", "spark_build_publish"}
+    ingest = {"ingest.coingecko_catalog", "ingest.coingecko_history", "ingest.x_posts", "ingest.reddit_posts"}
+    assert set(dag.task_ids) == {*ingest, "sources_failed", "stage", "spark_build_publish"}
+    assert dag.get_task("stage").upstream_task_ids == ingest - {"ingest.coingecko_catalog"}
     spark = dag.get_task("spark_build_publish")
     assert isinstance(spark, SparkSubmitOperator)
     assert spark.upstream_task_ids == {"stage"}
@@ -66,10 +72,19 @@ def test_the_spark_dag_stages_then_submits_the_packaged_job_for_the_day(spark_da
     assert {a.uri for a in spark.outlets} >= {"cryptopulse://published/fct_post"}
 
 
+def test_the_engine_setting_selects_which_daily_dag_exists(spark_dag, monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    assert set(DagBag(dag_folder=str(DAGS)).dag_ids) == {DAG_ID}  # CRYPTOPULSE_ENGINE=spark
+    monkeypatch.setenv("CRYPTOPULSE_ENGINE", "duckdb")
+    assert set(DagBag(dag_folder=str(DAGS)).dag_ids) == {"cryptopulse_daily"}
+
+
 def test_one_day_runs_on_spark_and_publishes_what_duckdb_publishes(spark_dag, small_raw, tmp_path):
     dag, root = spark_dag
     result = run_day(dag, DAY)
     assert result.state == "success", result.tasks
+    assert result.state_of("ingest.reddit_posts") == "skipped" and result.state_of("spark_build_publish") == "success"
     manifest = json.loads((root / "lake" / "published" / "_manifest.json").read_text())
     assert manifest["last_interval"] == [str(DAY), str(DAY + dt.timedelta(days=1))]
 

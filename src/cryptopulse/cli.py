@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import duckdb
 import typer
@@ -28,6 +28,9 @@ from cryptopulse.sources.http import SourceError
 from cryptopulse.sources.importers.errors import ImportFileError
 from cryptopulse.sources.landing import IngestReport
 from cryptopulse.staging import StageResult
+
+if TYPE_CHECKING:  # the analysis modules import pandas: only the commands that use them load them
+    from cryptopulse.analysis.enrich import EnrichReport
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
@@ -217,7 +220,7 @@ def demo(
     lake: LakeOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """Generate the reference dataset (if the lake has none) and run the whole pipeline over it."""
+    """Generate the reference dataset (if the lake has none), run the whole pipeline over it, then `enrich` (sentiment marts)."""
     with user_errors():
         settings = settings_from(config, lake, warehouse)
         target = Lake(settings.lake)
@@ -227,6 +230,10 @@ def demo(
         else:
             do_generate(settings, scale, seed)
         print_report(do_run(settings, None), settings)
+        from cryptopulse.analysis.enrich import enrich as enrich_posts
+
+        console.print("scoring sentiment and flagging bots (cryptopulse enrich)…")
+        print_enrich_report(enrich_posts(settings))
 
 
 @app.command()
@@ -501,17 +508,21 @@ def enrich(
         if as_json:
             print(json.dumps(report.as_dict(), default=str))
             return
-        if not report.rebuilt:
-            console.print("nothing to score: every post already has a score")
-            return
-        flags = ", ".join(f"{k.removeprefix('is_').replace('_', ' ')} {v:,}" for k, v in report.flagged.items())
-        console.print(
-            f"[green]✓[/] scored {report.posts_scored:,} posts ({report.distinct_texts:,} distinct texts) "
-            f"over {report.days_rewritten} days; flagged {report.flagged_posts:,} of {report.posts_in_days:,} posts "
-            f"({flags}), kept but left out of the marts"
-        )
-        rows = ", ".join(f"{k} {v:,}" for k, v in report.models.items())
-        console.print(f"rebuilt [{report.rebuilt[0]}, {report.rebuilt[1]}): {rows}")
+        print_enrich_report(report)
+
+
+def print_enrich_report(report: EnrichReport) -> None:
+    if not report.rebuilt:
+        console.print("nothing to score: every post already has a score")
+        return
+    flags = ", ".join(f"{k.removeprefix('is_').replace('_', ' ')} {v:,}" for k, v in report.flagged.items())
+    console.print(
+        f"[green]✓[/] scored {report.posts_scored:,} posts ({report.distinct_texts:,} distinct cleaned texts) "
+        f"over {report.days_rewritten} days; flagged {report.flagged_posts:,} of {report.posts_in_days:,} posts "
+        f"({flags}), kept but left out of the marts"
+    )
+    rows = ", ".join(f"{k} {v:,}" for k, v in report.models.items())
+    console.print(f"rebuilt [{report.rebuilt[0]}, {report.rebuilt[1]}): {rows}")
 
 
 @app.command()

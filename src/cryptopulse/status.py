@@ -30,9 +30,7 @@ def query(settings: Settings, sql: str) -> tuple[list[str], list[tuple]]:
 def collect(settings: Settings) -> Status:
     engine = open_engine(settings, read_only=True)
     try:
-        names = [r[0] for r in engine.fetchall(
-            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-            "AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY table_name")]
+        names = engine.table_names()
         tables = [(n, engine.fetchall(f"SELECT count(*) FROM {n}")[0][0]) for n in names]
         runs, checks = [], []
         if "pipeline_runs" in names:

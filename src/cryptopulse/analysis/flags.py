@@ -26,8 +26,9 @@ def flag_posts(posts: pd.DataFrame, thresholds: FlagThresholds = FlagThresholds(
     """The three flags for `posts` (columns text, author_id, created_at), in the order of its rows.
 
     Posting rates are counted per clock hour; copies per clock hour, a post's hour adding the busier
-    of its two neighbours (a storm straddling the hour still counts whole). Only the posts given are
-    counted, so `enrich` (which passes whole days) counts a storm across midnight UTC per day.
+    of its two neighbours in the same UTC day (a storm straddling the hour still counts whole). A day's
+    flags thus depend on that day's posts only: enriching days one at a time (the daily DAG) or many
+    together (`cryptopulse enrich`) gives the same flags.
     Runs in an in-process DuckDB over the frame (RE2 regexes, all cores).
     """
     con = duckdb.connect()
@@ -82,7 +83,9 @@ select
 from p
 left join copies as c on c.normalized = p.normalized and c.hour = date_trunc('hour', p.created_at)
 left join copies as b on b.normalized = p.normalized and b.hour = date_trunc('hour', p.created_at) - interval 1 hour
+    and date_trunc('day', b.hour) = date_trunc('day', p.created_at)
 left join copies as a on a.normalized = p.normalized and a.hour = date_trunc('hour', p.created_at) + interval 1 hour
+    and date_trunc('day', a.hour) = date_trunc('day', p.created_at)
 left join rates as r on r.author_id = p.author_id and r.hour = date_trunc('hour', p.created_at)
 order by p.i
 """

@@ -1,4 +1,4 @@
-"""Score post texts: clean them for VADER, score each distinct text once, in parallel processes."""
+"""Score post texts: clean them for VADER, score each distinct cleaned text once, in parallel processes."""
 
 from __future__ import annotations
 
@@ -27,11 +27,18 @@ def without_retweet_prefix(text: str) -> str:
 
 def clean(text: str) -> str:
     """The text VADER scores (after `without_retweet_prefix`): HTML entities decoded; URLs and @mentions removed;
-    cashtags replaced by a neutral word; hashtags and emoji kept (both carry sentiment)."""
-    text = html.unescape(text)
-    text = URL.sub(" ", text)
-    text = MENTION.sub(" ", text)
-    return CASHTAG.sub(CASHTAG_WORD, text)
+    cashtags replaced by a neutral word; runs of white space made one space (VADER splits words on white
+    space, so scores are unchanged, but more texts become identical); hashtags and emoji kept (both carry sentiment)."""
+    # Each pattern runs only on texts holding its marker character: most posts hold none of them.
+    if "&" in text:
+        text = html.unescape(text)
+    if "://" in text or "www." in text:
+        text = URL.sub(" ", text)
+    if "@" in text:
+        text = MENTION.sub(" ", text)
+    if "$" in text:
+        text = CASHTAG.sub(CASHTAG_WORD, text)
+    return " ".join(text.split())
 
 
 def reference_scores(text: str) -> Scores:
@@ -50,25 +57,29 @@ def _fast() -> FastVader:
     return _scorer
 
 
-def _score_batch(texts: list[str]) -> list[Scores]:
-    fast = _fast()
-    return [fast.scores(clean(t)) for t in texts]
+def _score_batch(cleaned: list[str]) -> list[Scores]:
+    score = _fast().scores
+    return [score(t) for t in cleaned]
 
 
 def score_texts(texts: Iterable[str], workers: int | None = None) -> tuple[list[Scores], int]:
-    """Scores of each text, in order, and how many distinct texts were scored.
+    """Scores of each text, in order, and how many distinct cleaned texts were scored.
 
-    Identical texts (retweets without their prefix, spam) are scored once; distinct texts are split in batches over
-    `workers` processes (default: every core) when there are enough of them to pay for the start.
+    Texts are cleaned once per distinct text, and identical cleaned texts (retweets without their prefix, spam, posts
+    differing only by a link or a mention) are scored once; those are split in batches over `workers` processes
+    (default: every core) when there are enough of them to pay for the start.
     """
     texts = [without_retweet_prefix(t) for t in texts]
     distinct = list(dict.fromkeys(texts))
+    cleaned = [clean(t) for t in distinct]
+    unique = list(dict.fromkeys(cleaned))
     workers = workers or os.cpu_count() or 1
-    if workers > 1 and len(distinct) >= PARALLEL_MIN:
-        batches = [distinct[i : i + BATCH] for i in range(0, len(distinct), BATCH)]
+    if workers > 1 and len(unique) >= PARALLEL_MIN:
+        batches = [unique[i : i + BATCH] for i in range(0, len(unique), BATCH)]
         with ProcessPoolExecutor(workers) as pool:
             scored = [s for batch in pool.map(_score_batch, batches) for s in batch]
     else:
-        scored = _score_batch(distinct)
-    by_text = dict(zip(distinct, scored))
-    return [by_text[t] for t in texts], len(distinct)
+        scored = _score_batch(unique)
+    by_cleaned = dict(zip(unique, scored))
+    by_text = {t: by_cleaned[c] for t, c in zip(distinct, cleaned)}
+    return [by_text[t] for t in texts], len(unique)

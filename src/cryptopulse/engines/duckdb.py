@@ -55,6 +55,10 @@ class DuckDBEngine:
         ).fetchone()
         return bool(found and found[0])
 
+    def table_names(self) -> list[str]:
+        return [r[0] for r in self.fetchall(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY table_name")]
+
     def begin(self) -> None:
         self.con.execute("BEGIN TRANSACTION")
 

@@ -112,6 +112,11 @@ class PostgresEngine:
     def table_exists(self, name: str) -> bool:
         return self.con.execute("SELECT to_regclass(%s) IS NOT NULL", [f"{schema_of(name)}.{name}"]).fetchone()[0]
 
+    def table_names(self) -> list[str]:
+        return [r[0] for r in self.fetchall(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            "AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY table_name")]
+
     def begin(self) -> None:
         self.con.execute("BEGIN")
 

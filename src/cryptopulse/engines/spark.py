@@ -30,6 +30,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlglot
+from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, DateType, StringType, StructField, StructType
@@ -96,11 +97,18 @@ class SparkEngine:
         return [tuple(row) for row in self.spark.sql(sql).collect()]
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
-        frame = self.spark.sql(sql)
-        return frame.columns, [tuple(row) for row in frame.collect()]
+        """A user's query (`cryptopulse sql`): Spark's error, first line, as an EngineError."""
+        try:
+            frame = self.spark.sql(sql)
+            return frame.columns, [tuple(row) for row in frame.collect()]
+        except PySparkException as e:
+            raise EngineError(f"query failed: {str(e).strip().splitlines()[0]}") from None
 
     def table_exists(self, name: str) -> bool:
         return name in self.tables
+
+    def table_names(self) -> list[str]:
+        return sorted(self.tables)
 
     def close(self) -> None:
         """Roll back an open transaction; the session stays up for the next engine of this process."""

@@ -113,12 +113,28 @@ def aggregates(data_interval_start: Moment = None, data_interval_end: Moment = N
         return {**{m.name: m.rows_written for m in models}, "checks_passed": len(results)}
 
 
+def enrich(data_interval_start: Moment = None, data_interval_end: Moment = None) -> dict[str, Any]:
+    """Score the day's unscored posts and flag bots/spam; rebuild the sentiment fact and marts from the day on, gated."""
+    from cryptopulse.analysis.enrich import enrich as enrich_posts  # pandas: loaded by the task, not by the DAG file
+
+    with _outcomes():
+        report = enrich_posts(_settings(), day_interval(data_interval_start, data_interval_end), publish=False)
+        return {"posts_scored": report.posts_scored, "distinct_texts": report.distinct_texts,
+                "flagged_posts": report.flagged_posts, "flagged": report.flagged, "rebuilt": report.rebuilt, "models": report.models}
+
+
 def publish(data_interval_start: Moment = None, data_interval_end: Moment = None, run_id: str | None = None,
-            outlet_events: Any = None) -> dict[str, int]:
-    """Publish the day's partitions (and the whole dimensions and aggregates) as Parquet; emit one asset event per table."""
+            outlet_events: Any = None, enriched: dict[str, Any] | None = None) -> dict[str, int]:
+    """Publish the day's partitions (and the whole dimensions and aggregates) as Parquet; emit one asset event per table.
+
+    `enriched` is the enrich task's result: when it rebuilt the marts past the day (a backfilled day is in the
+    20-day sentiment baseline of the days after it), those days are published again too.
+    """
     with _outcomes():
         settings = _settings()
         interval = day_interval(data_interval_start, data_interval_end)
+        if enriched and enriched.get("rebuilt"):
+            interval = Interval(interval.start, max(interval.end, dt.date.fromisoformat(enriched["rebuilt"][1])))
         tables = publish_step(settings, interval, _safe(run_id))
         assets, lake = published_assets(), Lake(settings.lake)
         for table in tables:
