@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,17 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-
-def ensure_raw(scale: float, seed: int) -> Path:
-    """The raw zone of the reference dataset at `scale`, generated on first use."""
-    from cryptopulse.lake import Lake
-    from cryptopulse.sources.synthetic import generate
-
-    lake = ROOT / "data" / "bench" / f"scale-{scale:g}-seed-{seed}"
-    if not (lake / "raw" / "synthetic" / "manifest.json").exists():
-        print(f"generating the reference dataset at scale {scale:g} into {lake} (not timed)…", file=sys.stderr)
-        generate(Lake(str(lake)), scale=scale, seed=seed)
-    return lake
+from common import ensure_raw, run_worker  # noqa: E402  (bench/ is not a package)
 
 
 def worker_duckdb(lake: str, work: str) -> dict[str, object]:
@@ -76,13 +65,8 @@ def run_variant(variant: str, raw_lake: Path) -> dict[str, object]:
         lake = Path(work) / "lake"
         shutil.copytree(raw_lake / "raw", lake / "raw")
         out = Path(work) / "result.json"
-        cmd = [sys.executable, __file__, "--worker", variant, "--lake", str(lake), "--work", work, "--result", str(out)]
-        proc = subprocess.Popen(cmd)
-        _, status, usage = os.wait4(proc.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{variant} worker failed (exit {os.waitstatus_to_exitcode(status)})")
-        result = json.loads(out.read_text())
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+        result, peak = run_worker(__file__, ["--worker", variant, "--lake", str(lake), "--work", work, "--result", str(out)], out)
+    result["peak_rss_mb"] = peak / 2**20
     return result
 
 

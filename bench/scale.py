@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,7 +30,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from elt import ensure_raw  # noqa: E402  (bench/ is not a package)
+from common import ensure_raw, run_worker  # noqa: E402  (bench/ is not a package)
 
 
 def worker(engine: str, lake: str, work: str, memory_limit: str) -> dict[str, object]:
@@ -60,18 +59,16 @@ def measure(engine: str, scale: float, seed: int, memory_limit: str) -> dict[str
         lake = Path(work) / "lake"
         shutil.copytree(raw / "raw", lake / "raw", copy_function=os.link)
         result_file = Path(work) / "result.json"
-        cmd = [sys.executable, __file__, "--worker", engine, "--lake", str(lake), "--work", work,
-               "--memory-limit", memory_limit, "--result", str(result_file)]
+        args = ["--worker", engine, "--lake", str(lake), "--work", work, "--memory-limit", memory_limit, "--result", str(result_file)]
+        peaks: list[TreePeak] = []
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd)
-        tree_peak = TreePeak(proc.pid)
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            result, child_peak = run_worker(__file__, args, result_file, on_start=lambda pid: peaks.append(TreePeak(pid)))
+        finally:
+            for sampler in peaks:
+                sampler.stop()
         wall = time.perf_counter() - started
-        tree_peak.stop()
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{engine} at scale {scale:g} failed (exit {os.waitstatus_to_exitcode(status)})")
-        result = json.loads(result_file.read_text())
-    peak = max(usage.ru_maxrss * 1024, tree_peak.bytes)
+    peak = max(child_peak, peaks[0].bytes)
     return {"engine": engine, "scale": scale, "wall_s": round(wall, 2), "run_s": round(result["run_s"], 2),
             "peak_rss_mb": round(peak / 2**20, 1), "memory_limit": memory_limit,
             "steps_s": {k: round(v, 2) for k, v in result["steps_s"].items()},

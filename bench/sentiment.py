@@ -25,8 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common import ensure_raw  # noqa: E402
 from cryptopulse.analysis.scoring import reference_scores, score_texts  # noqa: E402
-from elt import ensure_raw  # noqa: E402
 
 
 def post_texts(lake: Path) -> list[str]:

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
+
+from common import run_worker  # noqa: E402  (bench/ is not a package)
+
 BENCH_PG_SETTINGS = "-c shared_buffers=2GB -c work_mem=256MB -c maintenance_work_mem=512MB -c max_wal_size=4GB"
 
 
@@ -78,13 +80,8 @@ def run_engine(engine: str, staged_lake: Path, warehouse: str, work: Path) -> di
 def run_child(kind: str, lake: Path, warehouse: str, out: Path) -> dict[str, object]:
     """`--worker kind` in a child process; adds its peak RSS. The parent stays small, since a child starts
     with the parent's peak RSS (kept across fork and exec)."""
-    cmd = [sys.executable, __file__, "--worker", kind, "--lake", str(lake), "--warehouse", warehouse, "--result", str(out)]
-    proc = subprocess.Popen(cmd)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{kind} worker failed (exit {os.waitstatus_to_exitcode(status)})")
-    result = json.loads(out.read_text())
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    result, peak = run_worker(__file__, ["--worker", kind, "--lake", str(lake), "--warehouse", warehouse, "--result", str(out)], out)
+    result["peak_rss_mb"] = peak / 2**20
     return result
 
 
@@ -122,7 +119,7 @@ def main() -> None:
         Path(args.result).write_text(json.dumps(result))
         return
 
-    from elt import ensure_raw
+    from common import ensure_raw
     from services import start_postgres, stop_postgres
 
     raw = ensure_raw(args.scale, args.seed)
