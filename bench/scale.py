@@ -33,33 +33,43 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import ensure_raw, run_worker  # noqa: E402  (bench/ is not a package)
 
 
-def worker(engine: str, lake: str, work: str, memory_limit: str) -> dict[str, object]:
-    """One full run (stage → build + gates → publish) on `engine`, bounded to `memory_limit`."""
+def worker(engine: str, lake: str, work: str, memory_limit: str, batch_days: int) -> dict[str, object]:
+    """One full run (stage → build + gates → publish) on `engine`, bounded to `memory_limit`; with `batch_days`,
+    consecutive runs of that many days over the whole raw zone (`cryptopulse run --batch-days`)."""
     from cryptopulse.config import load_settings
-    from cryptopulse.pipeline import run
+    from cryptopulse.engines import open_engine
+    from cryptopulse.models.registry import load_models
+    from cryptopulse.pipeline import run, run_in_batches
 
     settings = load_settings(
         lake=lake, warehouse=str(Path(work) / "warehouse.duckdb"), engine=engine,
         memory_limit=memory_limit, temp_directory=str(Path(work) / "spill"),
     )
     started = time.perf_counter()
-    report = run(settings)
-    return {
-        "run_s": time.perf_counter() - started,
-        "steps_s": report.steps,
-        "rows": {m.name: m.rows_written for m in report.models},
-        "checks_passed": len(report.checks),
-    }
+    reports = run_in_batches(settings, None, batch_days) if batch_days else [run(settings)]
+    run_s = time.perf_counter() - started
+    engine_ = open_engine(settings, read_only=True)
+    try:
+        rows = {m.name: engine_.fetchall(f"SELECT count(*) FROM {m.name}")[0][0] for m in load_models()}
+    finally:
+        engine_.close()
+    steps: dict[str, float] = {}
+    for report in reports:
+        for step, seconds in report.steps.items():
+            steps[step] = steps.get(step, 0.0) + seconds
+    return {"run_s": run_s, "steps_s": steps, "rows": rows, "runs": len(reports),
+            "checks_passed": sum(len(r.checks) for r in reports)}
 
 
-def measure(engine: str, scale: float, seed: int, memory_limit: str) -> dict[str, object]:
+def measure(engine: str, scale: float, seed: int, memory_limit: str, batch_days: int) -> dict[str, object]:
     """Run one (engine, scale) in a child process on a private lake; add its wall time and peak RSS."""
     raw = ensure_raw(scale, seed)
     with tempfile.TemporaryDirectory(prefix=f"scale-{engine}-", dir=ROOT / "data" / "bench") as work:
         lake = Path(work) / "lake"
         shutil.copytree(raw / "raw", lake / "raw", copy_function=os.link)
         result_file = Path(work) / "result.json"
-        args = ["--worker", engine, "--lake", str(lake), "--work", work, "--memory-limit", memory_limit, "--result", str(result_file)]
+        args = ["--worker", engine, "--lake", str(lake), "--work", work, "--memory-limit", memory_limit,
+                "--batch-days", str(batch_days), "--result", str(result_file)]
         peaks: list[TreePeak] = []
         started = time.perf_counter()
         try:
@@ -71,7 +81,7 @@ def measure(engine: str, scale: float, seed: int, memory_limit: str) -> dict[str
     peak = max(child_peak, peaks[0].bytes)
     return {"engine": engine, "scale": scale, "wall_s": round(wall, 2), "run_s": round(result["run_s"], 2),
             "peak_rss_mb": round(peak / 2**20, 1), "memory_limit": memory_limit,
-            "steps_s": {k: round(v, 2) for k, v in result["steps_s"].items()},
+            "steps_s": {k: round(v, 2) for k, v in result["steps_s"].items()}, "batch_days": batch_days, "runs": result["runs"],
             "rows": result["rows"], "checks_passed": result["checks_passed"], "cpus": os.cpu_count()}
 
 
@@ -111,6 +121,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, nargs="+", default=[1.0])
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--memory-limit", default="6GB")
+    parser.add_argument("--batch-days", type=int, default=0, help="consecutive runs of N days (0: one run over everything)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--worker", choices=("duckdb", "spark"))
     parser.add_argument("--lake")
@@ -119,10 +130,10 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.worker:
-        Path(args.result).write_text(json.dumps(worker(args.worker, args.lake, args.work, args.memory_limit)))
+        Path(args.result).write_text(json.dumps(worker(args.worker, args.lake, args.work, args.memory_limit, args.batch_days)))
         return
     for scale in args.scale:
-        result = measure(args.engine, scale, args.seed, args.memory_limit)
+        result = measure(args.engine, scale, args.seed, args.memory_limit, args.batch_days)
         if args.json:
             print(json.dumps(result), flush=True)
         else:

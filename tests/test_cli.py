@@ -65,6 +65,7 @@ def test_json_report(tiny, cli):
         (["run", "--start", "2024-03-01"], "give both --start and --end"),
         (["sql", "SELECT 1", "--warehouse", "/nonexistent/w.duckdb"], "warehouse not found"),
         (["generate", "--scale", "-1", "--lake", "/tmp/x"], "--scale must be positive"),
+        (["run", "--batch-days", "0", "--start", "2024-03-01", "--end", "2024-03-02"], "--batch-days must be at least 1"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(args, message, tmp_path):
@@ -124,3 +125,10 @@ def test_demo_generates_runs_and_scores_so_the_sentiment_marts_are_filled(tmp_pa
     con.close()
     assert posts == scored > 0 and unscored == 0
     assert any((lake / "published" / "mart_coin_hourly").rglob("*.parquet"))
+
+
+def test_run_in_batches_prints_one_line_per_batch_then_the_report(small, cli):
+    result = cli.invoke(app, ["run", "--batch-days", "8", "--lake", small.lake, "--warehouse", small.warehouse])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("✓ [2024-05-") == 3  # 21 days: 8 + 8 + 5
+    assert "quality checks passed" in result.output

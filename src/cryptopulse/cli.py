@@ -23,7 +23,7 @@ from cryptopulse.config import ConfigError, Settings, load_settings
 from cryptopulse.engines import EngineError
 from cryptopulse.interval import Interval, IntervalError, parse_day
 from cryptopulse.lake import Lake, LakeError
-from cryptopulse.pipeline import GateFailed, NothingToRun, RunReport, build_step, publish_step, run, stage_step
+from cryptopulse.pipeline import GateFailed, NothingToRun, RunReport, build_step, publish_step, run, run_in_batches, stage_step
 from cryptopulse.sources.http import SourceError
 from cryptopulse.sources.importers.errors import ImportFileError
 from cryptopulse.sources.landing import IngestReport
@@ -123,11 +123,16 @@ def run_cmd(
     config: ConfigOpt = None,
     lake: LakeOpt = None,
     warehouse: WarehouseOpt = None,
+    batch_days: Annotated[int | None, typer.Option(
+        "--batch-days", help="Run as consecutive runs of N days, oldest first (bounds memory and spill at large scale).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
 ) -> None:
     """Stage, build, gate and publish an interval of days (default: everything in the raw zone)."""
     with user_errors():
         settings = settings_from(config, lake, warehouse)
+        if batch_days is not None:
+            run_batches(settings, interval_from(start, end), batch_days, as_json)
+            return
         report = do_run(settings, interval_from(start, end), quiet=as_json)
         if as_json:
             print(json.dumps(report.as_dict(), default=str))
@@ -142,6 +147,25 @@ def do_run(settings: Settings, interval: Interval | None, quiet: bool = False) -
                 spinner.update(f"[bold]{step}[/] …")
 
         return run(settings, interval, progress=progress)
+
+
+def run_batches(settings: Settings, interval: Interval | None, batch_days: int, as_json: bool) -> None:
+    if batch_days < 1:
+        raise IntervalError(f"--batch-days must be at least 1, got {batch_days}")
+    with console.status("running…", spinner="dots") if not as_json else _nothing() as spinner:
+        def progress(step: str) -> None:
+            if spinner is not None:
+                spinner.update(f"[bold]{step}[/] …")
+
+        reports = run_in_batches(settings, interval, batch_days, progress=progress)
+    if as_json:
+        print(json.dumps([r.as_dict() for r in reports], default=str))
+        return
+    for r in reports:
+        posts = next((s.staged for s in r.staged if s.dataset == "posts"), 0)
+        console.print(f"[green]✓[/] {r.interval}: {posts:,} posts staged, {len(r.checks)} checks passed, "
+                      f"{sum(r.steps.values()):.1f} s")
+    print_report(reports[-1], settings)
 
 
 @contextmanager

@@ -45,6 +45,13 @@ class Interval:
     def days(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=i) for i in range(self.n_days)]
 
+    def batches(self, n_days: int) -> list[Interval]:
+        """Consecutive intervals of `n_days` days (the last one shorter) that together are this one."""
+        if n_days < 1:
+            raise IntervalError(f"a batch must hold at least one day, got {n_days}")
+        starts = self.days()[::n_days]
+        return [Interval(s, min(s + dt.timedelta(days=n_days), self.end)) for s in starts]
+
     def months(self) -> list[str]:
         """`YYYY-MM` of every month the interval touches."""
         return sorted({d.strftime("%Y-%m") for d in self.days()})

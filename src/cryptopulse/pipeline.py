@@ -20,6 +20,7 @@ from cryptopulse.models.build import ModelResult, build_models, load_system_tabl
 from cryptopulse.quality import CheckResult, run_checks
 from cryptopulse.staging import StageResult, stage
 from cryptopulse.staging.common import staged_extent
+from cryptopulse.staging.run import raw_extent
 
 Progress = Callable[[str], None]
 
@@ -167,6 +168,16 @@ def run(settings: Settings, interval: Interval | None = None, progress: Progress
     finally:
         _record(settings, report, started)
     return report
+
+
+def run_in_batches(settings: Settings, interval: Interval | None, batch_days: int, progress: Progress | None = None) -> list[RunReport]:
+    """The pipeline over `interval` as consecutive runs of `batch_days` days each, oldest first: what a backfill
+    does, with memory and spill bounded by one batch's data however large the whole is. Without an interval it
+    covers the raw zone's partitions (`raw_extent`); a raw zone with unpartitioned files runs whole."""
+    whole = interval or raw_extent(Lake(settings.lake))
+    if whole is None:
+        return [run(settings, None, progress)]
+    return [run(settings, part, progress) for part in whole.batches(batch_days)]
 
 
 def _record(settings: Settings, report: RunReport, started: dt.datetime) -> None:

@@ -13,8 +13,9 @@ MARKETS_PATTERN = "raw/*/coingecko/coins_markets.json"
 STAGED_PATH = "staged/coins/part-0.parquet"
 
 
-def stage_coins(lake: Lake, con: duckdb.DuckDBPyConnection) -> StageResult:
-    """Merge every source's coin list into one row per coin id; tracked coins are those with market data."""
+def stage_coins(lake: Lake, con: duckdb.DuckDBPyConnection, write: bool = True) -> StageResult:
+    """Merge every source's coin list into one row per coin id (table `coins_staged`; written to the staged zone
+    unless `write` is false); tracked coins are those with market data."""
     lists = [lake.uri(f) for f in lake.glob(LIST_PATTERN)]
     markets = [lake.uri(f) for f in lake.glob(MARKETS_PATTERN)]
     empty_list = "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS symbol, NULL::VARCHAR AS name, NULL::VARCHAR AS raw_file WHERE false"
@@ -50,7 +51,8 @@ def stage_coins(lake: Lake, con: duckdb.DuckDBPyConnection) -> StageResult:
     )
     received = con.execute(f"SELECT count(*) FROM ({list_sql})").fetchone()[0]
     staged = con.execute("SELECT count(*) FROM coins_staged").fetchone()[0]
-    with lake.writing(STAGED_PATH) as out:
-        con.execute(f"COPY (SELECT * FROM coins_staged ORDER BY coin_id) TO '{out}' (FORMAT parquet)")
+    if write:
+        with lake.writing(STAGED_PATH) as out:
+            con.execute(f"COPY (SELECT * FROM coins_staged ORDER BY coin_id) TO '{out}' (FORMAT parquet)")
     return StageResult(dataset=DATASET, received=received, staged=staged, duplicates=received - staged,
                        files_read=len(lists) + len(markets))

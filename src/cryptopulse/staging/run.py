@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.staging.coins import stage_coins
-from cryptopulse.staging.common import StageResult, read, write
+from cryptopulse.staging.common import PARTITION_RE, StageResult, raw_files, read, write
 from cryptopulse.staging.posts import POSTS
 from cryptopulse.staging.prices import PRICES
 
@@ -50,3 +52,49 @@ def _extent(con: duckdb.DuckDBPyConnection) -> Interval | None:
     if first is None:
         return None
     return Interval.covering(first, last)
+
+
+def raw_extent(lake: Lake) -> Interval | None:
+    """The days from the first to the last record of the raw zone, found without reading all of it: the
+    `date=`/`month=` partitions of the price and post files bound it, then the records of its first and last
+    31 days make it exact. None when there are no raw files, or when one has no partition in its path (then only
+    a whole run knows its days)."""
+    coarse = _partition_extent(lake)
+    if coarse is None:
+        return None
+    window = dt.timedelta(days=31)
+    head = Interval(coarse.start, min(coarse.start + window, coarse.end))
+    tail = Interval(max(coarse.end - window, coarse.start), coarse.end)
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        if not lake.is_local:
+            con.register_filesystem(lake.fs)
+        stage_coins(lake, con, write=False)  # prices are classified against the coin list
+        ends = []
+        for part in (head, tail):
+            for ds in (PRICES, POSTS):
+                read(lake, con, ds, part)
+            ends.append(_extent(con) or part)
+    finally:
+        con.close()
+    return Interval(ends[0].start, ends[1].end)
+
+
+def _partition_extent(lake: Lake) -> Interval | None:
+    """The days the raw files' partitions cover (a month partition: its whole month)."""
+    first, after = None, None
+    for shape in (*PRICES.shapes, *POSTS.shapes):
+        for relpath in raw_files(lake, shape.raw_pattern, None):
+            m = PARTITION_RE.search(relpath)
+            if not m:
+                return None
+            if m.group(1):
+                lo = dt.date.fromisoformat(m.group(1))
+                hi = lo + dt.timedelta(days=1)
+            else:
+                lo = dt.date.fromisoformat(m.group(2) + "-01")
+                hi = (lo.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            first = lo if first is None else min(first, lo)
+            after = hi if after is None else max(after, hi)
+    return Interval(first, after) if first is not None else None
