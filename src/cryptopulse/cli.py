@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -141,22 +141,14 @@ def run_cmd(
 
 
 def do_run(settings: Settings, interval: Interval | None, quiet: bool = False) -> RunReport:
-    with console.status("running…", spinner="dots") if not quiet else _nothing() as spinner:
-        def progress(step: str) -> None:
-            if spinner is not None:
-                spinner.update(f"[bold]{step}[/] …")
-
+    with step_spinner(quiet) as progress:
         return run(settings, interval, progress=progress)
 
 
 def run_batches(settings: Settings, interval: Interval | None, batch_days: int, as_json: bool) -> None:
     if batch_days < 1:
         raise IntervalError(f"--batch-days must be at least 1, got {batch_days}")
-    with console.status("running…", spinner="dots") if not as_json else _nothing() as spinner:
-        def progress(step: str) -> None:
-            if spinner is not None:
-                spinner.update(f"[bold]{step}[/] …")
-
+    with step_spinner(as_json) as progress:
         reports = run_in_batches(settings, interval, batch_days, progress=progress)
     if as_json:
         print(json.dumps([r.as_dict() for r in reports], default=str))
@@ -169,8 +161,13 @@ def run_batches(settings: Settings, interval: Interval | None, batch_days: int, 
 
 
 @contextmanager
-def _nothing() -> Iterator[None]:
-    yield None
+def step_spinner(quiet: bool) -> Iterator[Callable[[str], None] | None]:
+    """A spinner naming the pipeline's current step (none when `quiet`); yields the progress callback."""
+    if quiet:
+        yield None
+        return
+    with console.status("running…", spinner="dots") as spinner:
+        yield lambda step: spinner.update(f"[bold]{step}[/] …")
 
 
 def print_staged(results: list[StageResult]) -> None:

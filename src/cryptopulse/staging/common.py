@@ -42,17 +42,23 @@ class StageResult:
 
 def partition_overlaps(relpath: str, interval: Interval, margin_days: int = 1) -> bool:
     """True if the `date=`/`month=` partition in `relpath` overlaps the interval widened by the margin."""
-    m = PARTITION_RE.search(relpath)
-    if not m:
+    days = partition_days(relpath)
+    if days is None:
         return True
     lo = interval.start - dt.timedelta(days=margin_days)
     hi = interval.end + dt.timedelta(days=margin_days)
+    return days.start < hi and days.end > lo
+
+
+def partition_days(relpath: str) -> Interval | None:
+    """The days of the `date=` (one day) or `month=` (its whole month) partition in `relpath`; None without one."""
+    m = PARTITION_RE.search(relpath)
+    if not m:
+        return None
     if m.group(1):
-        day = dt.date.fromisoformat(m.group(1))
-        return lo <= day < hi
+        return Interval.covering(dt.date.fromisoformat(m.group(1)), dt.date.fromisoformat(m.group(1)))
     first = dt.date.fromisoformat(m.group(2) + "-01")
-    after = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return first < hi and after > lo
+    return Interval(first, (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1))
 
 
 def raw_files(lake: Lake, pattern: str, interval: Interval | None) -> list[str]:

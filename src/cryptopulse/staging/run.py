@@ -9,7 +9,7 @@ import duckdb
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.staging.coins import stage_coins
-from cryptopulse.staging.common import PARTITION_RE, StageResult, raw_files, read, write
+from cryptopulse.staging.common import StageResult, partition_days, raw_files, read, write
 from cryptopulse.staging.posts import POSTS
 from cryptopulse.staging.prices import PRICES
 
@@ -86,15 +86,9 @@ def _partition_extent(lake: Lake) -> Interval | None:
     first, after = None, None
     for shape in (*PRICES.shapes, *POSTS.shapes):
         for relpath in raw_files(lake, shape.raw_pattern, None):
-            m = PARTITION_RE.search(relpath)
-            if not m:
+            days = partition_days(relpath)
+            if days is None:
                 return None
-            if m.group(1):
-                lo = dt.date.fromisoformat(m.group(1))
-                hi = lo + dt.timedelta(days=1)
-            else:
-                lo = dt.date.fromisoformat(m.group(2) + "-01")
-                hi = (lo.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-            first = lo if first is None else min(first, lo)
-            after = hi if after is None else max(after, hi)
+            first = days.start if first is None else min(first, days.start)
+            after = days.end if after is None else max(after, days.end)
     return Interval(first, after) if first is not None else None
