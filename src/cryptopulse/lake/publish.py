@@ -34,6 +34,7 @@ class PublishedTable:
     rows: int
     files: int
     partitioned: bool
+    paths: tuple[str, ...] = ()
 
 
 def publish(engine: Engine, lake: Lake, interval: Interval, run_id: str) -> list[PublishedTable]:
@@ -124,14 +125,16 @@ def _apply(lake: Lake, pending: str, moves: list[list[str]], deletes: list[str])
 def _describe(engine: Engine, lake: Lake) -> list[PublishedTable]:
     tables = []
     for table, partition, _ in published_tables():
-        files = [p for p in lake.fs.find(lake.path(f"published/{table}")) if p.endswith(".parquet")]
+        files = sorted(lake.relative(p) for p in lake.fs.find(lake.path(f"published/{table}")) if p.endswith(".parquet"))
         rows = engine.fetchall(f"SELECT count(*) FROM {table}")[0][0]
-        tables.append(PublishedTable(table, rows, len(files), partition is not None))
+        tables.append(PublishedTable(table, rows, len(files), partition is not None, tuple(files)))
     return tables
 
 
 def _write_manifest(lake: Lake, run_id: str, interval: Interval, tables: list[PublishedTable]) -> None:
+    previous = json.loads(lake.read_bytes(MANIFEST)) if lake.exists(MANIFEST) else {}
     manifest = {
+        "version": int(previous.get("version", 0)) + 1,
         "run_id": run_id,
         "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "last_interval": [interval.start.isoformat(), interval.end.isoformat()],
@@ -141,6 +144,7 @@ def _write_manifest(lake: Lake, run_id: str, interval: Interval, tables: list[Pu
                 "rows": t.rows,
                 "files": t.files,
                 "partitioned_by": "date" if t.partitioned else None,
+                "file_list": list(t.paths),
             }
             for t in tables
         },
