@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cryptopulse import status as status_mod
+from cryptopulse.api.cli import register as register_api
 from cryptopulse.config import ConfigError, Settings, load_settings
 from cryptopulse.engines import EngineError
 from cryptopulse.interval import Interval, IntervalError, parse_day
@@ -571,6 +572,9 @@ def analyze(
         if report.charts:
             console.print(f"charts: {len(report.charts)} PNG files in {report.charts[0].rsplit('/', 1)[0]}")
         console.print("results: table analysis_lead_lag (one row per coin, series, test and lag)")
+
+
+register_api(app)  # cryptopulse serve, cryptopulse api-key (src/cryptopulse/api/cli.py)
 
 
 def main() -> None:

@@ -316,3 +316,19 @@ def published_runs(cur: duckdb.DuckDBPyConnection, limit: int = 20) -> pa.Table:
         "ORDER BY started_at DESC LIMIT ?",
         (limit,),
     )
+
+
+def coin(cur: duckdb.DuckDBPyConnection, coin_id: str) -> pa.Table:
+    """One coin of `dim_coin` by id, tracked or not (no row when the id is unknown)."""
+    return _fetch(cur, "SELECT coin_id, symbol, name, market_cap_rank, is_tracked FROM dim_coin WHERE coin_id = ?", (coin_id,))
+
+
+def social_dominance(cur: duckdb.DuckDBPyConnection, day: dt.date) -> pa.Table:
+    """Each tracked coin's share of the day's unflagged posts naming any tracked coin, largest first, with its posts and mean sentiment."""
+    return _fetch(
+        cur,
+        "SELECT m.coin_id, c.symbol, m.posts, m.social_dominance, m.sentiment_mean "
+        "FROM mart_coin_daily AS m JOIN dim_coin AS c USING (coin_id) WHERE m.date = ? "
+        "ORDER BY m.social_dominance DESC NULLS LAST, m.coin_id",
+        (day,),
+    )
