@@ -5,11 +5,16 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 SCALE  ?= 1
 
-.PHONY: demo test services install install-dev bench lint lock clean airflow airflow-check
+.PHONY: demo test services install install-demo install-dev bench lint lock clean airflow airflow-check
 
 $(BIN)/cryptopulse: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) -e .
+	@touch $@
+
+# One stamp per extra set: a target installs exactly what its commands import (demo: the analysis extra).
+$(VENV)/.demo: $(BIN)/cryptopulse
+	$(PIP) -e '.[analysis]'
 	@touch $@
 
 $(VENV)/.dev: $(BIN)/cryptopulse
@@ -17,9 +22,10 @@ $(VENV)/.dev: $(BIN)/cryptopulse
 	@touch $@
 
 install: $(BIN)/cryptopulse
+install-demo: $(VENV)/.demo
 install-dev: $(VENV)/.dev
 
-demo: install  ## build the reference dataset (scale 1) and run the whole pipeline on DuckDB
+demo: install-demo  ## generate the reference dataset (scale 1), run the pipeline on DuckDB, score sentiment, analyze
 	$(BIN)/cryptopulse demo --scale $(SCALE)
 
 test: install-dev services  ## the test suite (starts and stops its own PostgreSQL and S3 servers)

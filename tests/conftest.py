@@ -73,11 +73,10 @@ def _hash(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
     return len(rows), digest
 
 
-def published_hashes(lake_root: str) -> dict[str, str]:
-    """sha256 of every file under published/ (the manifest excluded), keyed by relative path."""
-    root = Path(lake_root) / "published"
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != "_manifest.json"
-    }
+def published_hashes(lake_root: str) -> dict[str, tuple[int, str]]:
+    """Row count and an order-independent content hash of every table in the published version (read as readers do)."""
+    from cryptopulse.read import open_snapshot
+
+    with open_snapshot(Lake(lake_root)) as snapshot:
+        cur = snapshot.cursor()
+        return {t: _hash(cur, t) for t in sorted(snapshot.tables) if t not in ("quality_results", "pipeline_runs")}

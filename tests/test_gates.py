@@ -9,10 +9,8 @@ import pytest
 
 from conftest import published_hashes, table_hashes
 from cryptopulse.cli import app
-from cryptopulse.engines.duckdb import DuckDBEngine
 from cryptopulse.interval import Interval
-from cryptopulse.lake import Lake
-from cryptopulse.pipeline import build_step, publish_step, run, stage_step
+from cryptopulse.pipeline import run
 
 STAGED_DAY = "staged/coin_hourly/date=2024-01-01/part-0.csv"
 
@@ -61,70 +59,6 @@ def test_corrupted_staged_zone_fails_the_gate_and_publishes_nothing(tiny, cli, k
     failed = con.execute("SELECT model || '.' || check_name FROM quality_results WHERE NOT passed").fetchall()
     con.close()
     assert (check,) in failed
-
-
-def test_crash_while_exporting_leaves_previous_version(tiny, monkeypatch):
-    day1, both = Interval.parse("2024-01-01", "2024-01-02"), Interval.parse("2024-01-01", "2024-01-03")
-    run(tiny, day1)
-    before = published_hashes(tiny.lake)
-    stage_step(tiny, both)
-    build_step(tiny, both)
-    calls = {"n": 0}
-    real_export = DuckDBEngine.export_parquet
-
-    def crashing_export(self, sql, local_dir, partition_by):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt("simulated crash mid-publish")
-        return real_export(self, sql, local_dir, partition_by)
-
-    monkeypatch.setattr(DuckDBEngine, "export_parquet", crashing_export)
-    with pytest.raises(KeyboardInterrupt):
-        publish_step(tiny, both)
-    visible = {k: v for k, v in published_hashes(tiny.lake).items() if not k.startswith("_")}
-    assert visible == before
-    assert read_published(tiny.lake, "fct_post") == 3  # day 1's posts only, still readable
-
-    monkeypatch.setattr(DuckDBEngine, "export_parquet", real_export)
-    publish_step(tiny, both)  # the rerun discards the abandoned export and publishes
-    assert read_published(tiny.lake, "fct_post") == 7
-    assert not any(k.startswith("_pending") for k in published_hashes(tiny.lake))
-
-
-def test_crash_while_switching_is_rolled_forward_by_the_next_publish(tiny, monkeypatch):
-    day1, both = Interval.parse("2024-01-01", "2024-01-02"), Interval.parse("2024-01-01", "2024-01-03")
-    run(tiny, day1)
-    stage_step(tiny, both)
-    build_step(tiny, both)
-    moves = {"n": 0}
-    real_move = Lake.move
-
-    def crashing_move(self, src, dst):
-        moves["n"] += 1
-        if moves["n"] == 3:
-            raise KeyboardInterrupt("simulated crash mid-switch")
-        return real_move(self, src, dst)
-
-    monkeypatch.setattr(Lake, "move", crashing_move)
-    with pytest.raises(KeyboardInterrupt):
-        publish_step(tiny, both)
-    for table in ("fct_post", "fct_coin_hourly", "dim_coin"):
-        assert read_published(tiny.lake, table) > 0  # every visible file is whole
-
-    monkeypatch.setattr(Lake, "move", real_move)
-    publish_step(tiny, both)
-    assert read_published(tiny.lake, "fct_post") == 7
-    assert read_published(tiny.lake, "fct_coin_hourly") == 96
-
-
-def read_published(lake_root: str, table: str) -> int:
-    root = Path(lake_root) / "published" / table
-    pattern = "*/*.parquet" if any(p.is_dir() for p in root.iterdir()) else "*.parquet"
-    con = duckdb.connect()
-    try:
-        return con.execute(f"SELECT count(*) FROM read_parquet('{root}/{pattern}', hive_partitioning = true)").fetchone()[0]
-    finally:
-        con.close()
 
 
 def test_building_days_that_were_never_staged_fails_the_gate(tiny, cli):

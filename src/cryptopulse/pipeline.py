@@ -15,7 +15,10 @@ from cryptopulse.engines import Engine, open_engine
 from cryptopulse.engines.base import WritesTables
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
+from cryptopulse.lake.lock import RunLocked, run_lock
+from cryptopulse.lake.manifest import read_manifest
 from cryptopulse.lake.publish import PublishedTable, publish
+from cryptopulse.lake.runlog import recent_runs, write_run
 from cryptopulse.models.build import ModelResult, build_models, load_system_tables
 from cryptopulse.quality import CheckResult, run_checks
 from cryptopulse.staging import StageResult, stage
@@ -49,6 +52,9 @@ class NothingToRun(Exception):
     """The raw zone holds no records for the requested interval."""
 
 
+__all__ = ["GateFailed", "NothingToRun", "RunLocked", "RunReport", "build_step", "publish_step", "run", "run_in_batches", "stage_step"]
+
+
 @dataclass
 class RunReport:
     run_id: str
@@ -59,6 +65,8 @@ class RunReport:
     models: list[ModelResult] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     published: list[PublishedTable] = field(default_factory=list)
+    error: str | None = None
+    published_version: int | None = None
 
     @property
     def failures(self) -> list[CheckResult]:
@@ -74,6 +82,7 @@ class RunReport:
             "models": {m.name: m.rows_written for m in self.models},
             "checks": {"passed": sum(c.passed for c in self.checks), "failed": [c.label for c in self.failures]},
             "published": {t.name: t.rows for t in self.published},
+            "error": self.error,
         }
 
 
@@ -100,21 +109,27 @@ def staged_interval(lake: Lake, interval: Interval | None) -> Interval:
     return interval
 
 
-def stage_step(settings: Settings, interval: Interval | None) -> tuple[list[StageResult], Interval | None]:
+def stage_step(settings: Settings, interval: Interval | None, wait: bool = False) -> tuple[list[StageResult], Interval | None]:
     """Raw → staged for the interval (None: everything in the raw zone); returns the interval covered."""
-    return stage(Lake(settings.lake), interval, threads=settings.threads, memory_limit=settings.memory_limit,
-                 temp_directory=settings.temp_directory)
+    lake = Lake(settings.lake)
+    with run_lock(lake, "stage", wait):
+        return stage(lake, interval, threads=settings.threads, memory_limit=settings.memory_limit,
+                     temp_directory=settings.temp_directory)
 
 
 def build_step(
-    settings: Settings, interval: Interval | None, run_id: str | None = None
+    settings: Settings, interval: Interval | None, run_id: str | None = None, wait: bool = False
 ) -> tuple[Interval, list[ModelResult], list[CheckResult]]:
     """Staged → warehouse in one transaction, then the gates; a failed gate rolls the transaction back.
 
     Check results are kept in `quality_results` either way. Raises GateFailed when a gate failed.
     """
     lake = Lake(settings.lake)
-    interval = staged_interval(lake, interval)
+    with run_lock(lake, run_id or "build", wait):
+        return _build(settings, lake, staged_interval(lake, interval), run_id)
+
+
+def _build(settings: Settings, lake: Lake, interval: Interval, run_id: str | None) -> tuple[Interval, list[ModelResult], list[CheckResult]]:
     engine = open_engine(settings)
     try:
         engine.attach_staged(lake, interval.days())
@@ -136,56 +151,123 @@ def build_step(
     return interval, models, checks
 
 
-def publish_step(settings: Settings, interval: Interval | None, run_id: str | None = None) -> list[PublishedTable]:
-    """Warehouse → published Parquet for the interval's partitions (None: every staged day)."""
+def publish_step(
+    settings: Settings, interval: Interval | None, run_id: str | None = None, only: list[str] | None = None, wait: bool = False
+) -> list[PublishedTable]:
+    """Warehouse → a new published version: the interval's partitions (None: every staged day), all tables or `only`."""
     lake = Lake(settings.lake)
-    interval = staged_interval(lake, interval)
-    engine = open_engine(settings)
-    try:
-        return publish(engine, lake, interval, run_id or new_run_id())
-    finally:
-        engine.close()
+    with run_lock(lake, run_id or "publish", wait):
+        interval = staged_interval(lake, interval)
+        engine = open_engine(settings)
+        try:
+            return publish(engine, lake, interval, run_id or new_run_id(), only)
+        finally:
+            engine.close()
 
 
-def run(settings: Settings, interval: Interval | None = None, progress: Progress | None = None) -> RunReport:
-    """The whole pipeline for an interval of days: stage, build + gates, publish; recorded in `pipeline_runs`."""
-    report = RunReport(run_id=new_run_id())
+def run(settings: Settings, interval: Interval | None = None, progress: Progress | None = None, wait: bool = False) -> RunReport:
+    """The whole pipeline for an interval of days under the run lock: stage, build + gates, publish.
+
+    Every outcome — published, gate failed, failed, refused because another run holds the lake — is recorded
+    in the lake's run log and, by the next run that holds the warehouse, in `pipeline_runs`.
+    """
+    report = RunReport(run_id=new_run_id(), interval=interval)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with timed(report, "stage", progress):
-        report.staged, report.interval = stage_step(settings, interval)
-    if report.interval is None:
-        raise NothingToRun(f"no raw records found in {Lake(settings.lake).uri('raw')} (run `cryptopulse generate` or an ingest first)")
+    lake = Lake(settings.lake)
     try:
-        with timed(report, "build", progress):
-            _, report.models, report.checks = build_step(settings, report.interval, report.run_id)
-        with timed(report, "publish", progress):
-            report.published = publish_step(settings, report.interval, report.run_id)
-        report.status = "ok"
-    except GateFailed as e:
-        report.status = "gate_failed"
-        report.checks = e.failures
+        with run_lock(lake, report.run_id, wait):
+            try:
+                _run_steps(settings, lake, report, progress)
+            except GateFailed as e:
+                report.status, report.checks, report.error = "gate_failed", e.failures, str(e)
+                raise
+            except BaseException as e:
+                report.status, report.error = "failed", _one_line(e)
+                raise
+            finally:
+                _record(settings, lake, report, started)
+    except RunLocked as e:
+        report.status, report.error = "refused", str(e)
+        write_run(lake, run_record(report, started))
         raise
-    finally:
-        _record(settings, report, started)
     return report
 
 
-def run_in_batches(settings: Settings, interval: Interval | None, batch_days: int, progress: Progress | None = None) -> list[RunReport]:
+def _run_steps(settings: Settings, lake: Lake, report: RunReport, progress: Progress | None) -> None:
+    with timed(report, "stage", progress):
+        report.staged, report.interval = stage_step(settings, report.interval)
+    if report.interval is None:
+        raise NothingToRun(f"no raw records found in {lake.uri('raw')} (run `cryptopulse generate` or an ingest first)")
+    with timed(report, "build", progress):
+        _, report.models, report.checks = build_step(settings, report.interval, report.run_id)
+    with timed(report, "publish", progress):
+        report.published = publish_step(settings, report.interval, report.run_id)
+    report.published_version = (read_manifest(lake) or {}).get("version")
+    report.status = "ok"
+
+
+def run_in_batches(
+    settings: Settings, interval: Interval | None, batch_days: int, progress: Progress | None = None, wait: bool = False
+) -> list[RunReport]:
     """The pipeline over `interval` as consecutive runs of `batch_days` days each, oldest first: what a backfill
     does, with memory and spill bounded by one batch's data however large the whole is. Without an interval it
     covers the raw zone's partitions (`raw_extent`); a raw zone with unpartitioned files runs whole."""
     whole = interval or raw_extent(Lake(settings.lake))
     if whole is None:
-        return [run(settings, None, progress)]
-    return [run(settings, part, progress) for part in whole.batches(batch_days)]
+        return [run(settings, None, progress, wait)]
+    return [run(settings, part, progress, wait) for part in whole.batches(batch_days)]
 
 
-def _record(settings: Settings, report: RunReport, started: dt.datetime) -> None:
-    engine = open_engine(settings)
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
+
+
+def _record(settings: Settings, lake: Lake, report: RunReport, started: dt.datetime) -> None:
+    """The run's record in the lake's run log, then every logged run the warehouse lacks into `pipeline_runs`."""
+    write_run(lake, run_record(report, started))
     try:
-        record_run(engine, report, started)
+        engine = open_engine(settings)
+    except Exception:  # the warehouse itself is what failed: the run log keeps the record
+        return
+    try:
+        known = {r[0] for r in engine.fetchall("SELECT run_id FROM pipeline_runs")} if engine.table_exists("pipeline_runs") else set()
+        missing = [r for r in recent_runs(lake, limit=1000) if r["run_id"] not in known]
+        append_rows(engine, "pipeline_runs", [_run_row(r) for r in reversed(missing)])
     finally:
         engine.close()
+
+
+def run_record(report: RunReport, started: dt.datetime) -> dict:
+    """The run log's record of a run (keys: `cryptopulse.lake.runlog.recent_runs`)."""
+    iv = report.interval
+    return {
+        "run_id": report.run_id,
+        "started_at": started.isoformat(sep=" ", timespec="seconds"),
+        "finished_at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds"),
+        "interval_start": iv.start.isoformat() if iv else None,
+        "interval_end": iv.end.isoformat() if iv else None,
+        "status": report.status,
+        "seconds": round(sum(report.steps.values()), 3),
+        "steps_s": {k: round(v, 3) for k, v in report.steps.items()},
+        "staged": [s.as_dict() for s in report.staged],
+        "checks": [
+            {"model": c.model, "check": c.name, "passed": c.passed, "failing_rows": c.failing_rows, "example": c.example}
+            for c in report.checks
+        ],
+        "published_version": report.published_version,
+        "error": report.error,
+        "details": report.as_dict(),
+    }
+
+
+def _run_row(record: dict) -> tuple:
+    def day(value: str | None) -> dt.date | None:
+        return dt.date.fromisoformat(value) if value else None
+
+    return (record["run_id"], dt.datetime.fromisoformat(record["started_at"]), dt.datetime.fromisoformat(record["finished_at"]),
+            day(record["interval_start"]), day(record["interval_end"]), record["status"], record["seconds"],
+            json.dumps(record.get("details", {}), default=str))
 
 
 def record_checks(engine: Engine, run_id: str, interval: Interval, checks: list[CheckResult]) -> None:
@@ -193,14 +275,6 @@ def record_checks(engine: Engine, run_id: str, interval: Interval, checks: list[
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows = [(run_id, now, interval.start, interval.end, c.model, c.name, c.passed, c.failing_rows, c.example) for c in checks]
     append_rows(engine, "quality_results", rows)
-
-
-def record_run(engine: Engine, report: RunReport, started: dt.datetime) -> None:
-    """Append this run's summary (interval, status, step times, counts) to `pipeline_runs`."""
-    iv = report.interval
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    row = (report.run_id, started, now, iv.start, iv.end, report.status, round(sum(report.steps.values()), 3), json.dumps(report.as_dict()))
-    append_rows(engine, "pipeline_runs", [row])
 
 
 def append_rows(engine: Engine, table: str, rows: list[tuple]) -> None:
@@ -215,6 +289,8 @@ def append_rows(engine: Engine, table: str, rows: list[tuple]) -> None:
 
 def _lit(value: object) -> str:
     """A SQL literal for a string, number, boolean, date or timestamp (portable quoting)."""
+    if value is None:
+        return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):

@@ -11,12 +11,12 @@ import pandas as pd
 
 from cryptopulse.analysis.charts import coin_chart
 from cryptopulse.analysis.frames import read_frame
-from cryptopulse.analysis.leadlag import CoinSummary, describe, lead_lag
+from cryptopulse.analysis.leadlag import MIN_HOURS, CoinSummary, describe, hours_needed, largest_lag, lead_lag
 from cryptopulse.config import Settings
 from cryptopulse.engines import Engine, open_engine
 from cryptopulse.interval import IntervalError
 from cryptopulse.lake import Lake
-from cryptopulse.pipeline import NothingToRun
+from cryptopulse.pipeline import NothingToRun, publish_step
 
 TABLE = "analysis_lead_lag"
 CHARTS_DIR = "analysis/charts"
@@ -47,6 +47,16 @@ class AnalysisReport:
             "charts": self.charts,
         }
 
+    def headline(self) -> str:
+        """The finding in one line: which coins show a lead or lag that survives the correction."""
+        found = [s for s in self.coins if s.significant]
+        if not self.coins:
+            return "no coin has enough hours to analyse"
+        if not found:
+            return f"no lead or lag between posts and returns survives correction (α = {self.alpha}) for any of {len(self.coins)} coins"
+        return (f"{len(found)} of {len(self.coins)} coins show a lead or lag that survives correction (α = {self.alpha}); "
+                f"e.g. {describe(found[0])}")
+
     def summary_lines(self) -> list[str]:
         lines = [describe(s) for s in self.coins] + [f"{c}: skipped ({why})" for c, why in self.skipped.items()]
         if self.coins and not any(s.significant for s in self.coins):
@@ -71,6 +81,7 @@ def analyze(
     engine = open_engine(settings)
     try:
         hourly = _hourly(engine, coin)
+        _check_hours(hourly, max_lag)
         tests, report.coins, report.skipped = lead_lag(hourly, max_lag, alpha, shuffle_seed)
         if charts:
             lake = Lake(settings.lake)
@@ -82,6 +93,8 @@ def analyze(
         _replace(engine, results, [s.coin_id for s in report.coins])
     finally:
         engine.close()
+    if report.coins:
+        publish_step(settings, None, only=[TABLE])
     return report
 
 
@@ -95,6 +108,17 @@ def _hourly(engine: Engine, coin: str | None) -> pd.DataFrame:
     if hourly["sentiment_mean"].isna().all():
         raise NothingToRun("no post has a sentiment score yet (run `cryptopulse enrich` first)")
     return hourly
+
+
+def _check_hours(hourly: pd.DataFrame, max_lag: int) -> None:
+    """Refuse a --max-lag that a coin to be tested (one with MIN_HOURS returns) has too few hours for."""
+    counts = hourly.groupby("coin_id").agg(hours=("ts_hour", "size"), returns=("return_1h", "count"))
+    tested = counts[counts["returns"] >= MIN_HOURS]
+    if tested.empty or tested["hours"].min() >= hours_needed(max_lag):
+        return
+    coin, hours = tested["hours"].idxmin(), int(tested["hours"].min())
+    raise IntervalError(f"--max-lag {max_lag} needs at least {hours_needed(max_lag)} hours per coin; {coin} has {hours}"
+                        f" (use --max-lag {largest_lag(hours)} or less)")
 
 
 def _chart(lake: Lake, hourly: pd.DataFrame, tests: pd.DataFrame, summary: CoinSummary) -> str:

@@ -83,7 +83,7 @@ def enrich(
         engine.close()
     if days and publish:
         started = time.perf_counter()
-        publish_step(settings, Interval(days[0], dt.date.fromisoformat(report.rebuilt[1])))
+        publish_step(settings, Interval(days[0], dt.date.fromisoformat(report.rebuilt[1])), only=[*ENRICHED_MODELS, "quality_results"])
         report.seconds["publish"] = time.perf_counter() - started
     return report
 

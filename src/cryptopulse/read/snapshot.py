@@ -8,15 +8,13 @@ file outside the published zone, no network, no configuration change after it is
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 
 import duckdb
 
 from cryptopulse.lake import Lake, LakeError
-
-MANIFEST = "published/_manifest.json"
+from cryptopulse.lake.manifest import read_manifest
 
 
 class NoPublishedData(LakeError):
@@ -31,6 +29,7 @@ class PublishedTable:
     files: tuple[str, ...]
     rows: int
     partitioned_by: str | None
+    columns: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -60,16 +59,6 @@ class Snapshot:
         self.close()
 
 
-def read_manifest(lake: Lake) -> dict | None:
-    """The current commit point, or None when nothing is published."""
-    if not lake.exists(MANIFEST):
-        return None
-    try:
-        return json.loads(lake.read_bytes(MANIFEST))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise LakeError(f"{lake.uri(MANIFEST)}: not a valid manifest ({e})") from None
-
-
 def current_version(lake: Lake) -> str | None:
     """The published version's id (cheap: one small file), or None when nothing is published."""
     manifest = read_manifest(lake)
@@ -82,7 +71,8 @@ def open_snapshot(lake: Lake, threads: int = 0) -> Snapshot:
     if manifest is None:
         raise NoPublishedData(f"nothing published yet in {lake.uri('published')} (run `cryptopulse run`)")
     tables = {
-        name: PublishedTable(name, tuple(t.get("file_list", ())), int(t.get("rows", 0)), t.get("partitioned_by"))
+        name: PublishedTable(name, tuple(t.get("file_list", ())), int(t.get("rows", 0)), t.get("partitioned_by"),
+                             tuple(tuple(c) for c in t.get("columns", ())))
         for name, t in manifest["tables"].items()
     }
     con = _sandboxed_connection(lake, threads)
@@ -114,7 +104,8 @@ def _sandboxed_connection(lake: Lake, threads: int) -> duckdb.DuckDBPyConnection
 
 def _view_sql(lake: Lake, table: PublishedTable) -> str:
     if not table.files:
-        return f"CREATE VIEW {table.name} AS SELECT NULL WHERE false"
+        columns = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in table.columns) or "NULL AS empty"
+        return f"CREATE VIEW {table.name} AS SELECT {columns} WHERE false"
     files = "[" + ", ".join(_lit(lake.uri(f)) for f in table.files) + "]"
     hive = ", hive_partitioning = true" if table.partitioned_by else ""
     return f"CREATE VIEW {table.name} AS SELECT * FROM read_parquet({files}{hive})"
