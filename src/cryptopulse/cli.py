@@ -21,6 +21,7 @@ from rich.table import Table
 from cryptopulse import status as status_mod
 from cryptopulse.api.cli import register as register_api
 from cryptopulse.config import ConfigError, Settings, load_settings
+from cryptopulse.dashboard.command import register as register_dashboard
 from cryptopulse.engines import EngineError
 from cryptopulse.interval import Interval, IntervalError, parse_day
 from cryptopulse.lake import Lake, LakeError
@@ -575,6 +576,7 @@ def analyze(
 
 
 register_api(app)  # cryptopulse serve, cryptopulse api-key (src/cryptopulse/api/cli.py)
+register_dashboard(app)  # cryptopulse dashboard (src/cryptopulse/dashboard/command.py)
 
 
 def main() -> None:

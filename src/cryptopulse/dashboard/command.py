@@ -18,6 +18,11 @@ class DashboardError(Exception):
     """The dashboard cannot start (missing extra, port taken)."""
 
 
+def register(app: typer.Typer) -> None:
+    """Add `dashboard` to the main command line."""
+    app.command("dashboard")(dashboard)
+
+
 def dashboard(
     host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
