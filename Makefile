@@ -48,6 +48,14 @@ airflow: install-dev  ## Airflow standalone on http://127.0.0.1:8080 with the DA
 airflow-check: install-dev  ## start Airflow standalone aside, wait until healthy and the DAG is listed, run one day, stop
 	$(BIN)/python scripts/airflow_standalone.py check --run-day 2024-05-20
 
+.PHONY: dashboard
+$(VENV)/.dashboard: $(BIN)/cryptopulse
+	$(PIP) -e '.[dashboard]'
+	@touch $@
+
+dashboard: $(VENV)/.dashboard  ## the dashboard over the published data (after `make demo`) on http://127.0.0.1:8501
+	$(BIN)/cryptopulse dashboard --host 127.0.0.1 --port $(or $(PORT),8501)
+
 lock:  ## refresh constraints.txt from the current venv (all extras installed)
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
