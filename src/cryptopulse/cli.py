@@ -12,9 +12,9 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -23,6 +23,7 @@ from cryptopulse.api.cli import register as register_api
 from cryptopulse.config import ConfigError, Settings, load_settings
 from cryptopulse.dashboard.command import register as register_dashboard
 from cryptopulse.engines import EngineError
+from cryptopulse.extras import missing_extra
 from cryptopulse.interval import Interval, IntervalError, parse_day
 from cryptopulse.lake import Lake, LakeError
 from cryptopulse.pipeline import GateFailed, NothingToRun, RunReport, build_step, publish_step, run, run_in_batches, stage_step
@@ -39,7 +40,8 @@ console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 USER_ERRORS = (
-    ConfigError, IntervalError, LakeError, EngineError, NothingToRun, SourceError, ImportFileError, FileNotFoundError, PermissionError,
+    ConfigError, IntervalError, LakeError, EngineError, NothingToRun, SourceError, ImportFileError, status_mod.QueryRefused,
+    FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError,
 )
 
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="TOML settings file (default: ./cryptopulse.toml if present).")]
@@ -53,14 +55,27 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except GateFailed as e:
-        err.print(f"[bold red]✗ {e}[/]")
+        err.print(f"[bold red]✗ {escape(str(e))}[/]")
         for f in e.failures[1:]:
             err.print(f"  also failed: {f.label} ({f.failing_rows} rows)")
         err.print("Nothing was published; the warehouse keeps its previous state. See `cryptopulse status`.")
         raise typer.Exit(1) from None
     except USER_ERRORS as e:
-        err.print(f"[red]error:[/] {e}", highlight=False)
+        err.print(f"[red]error:[/] {escape(one_line(e))}", highlight=False)
         raise typer.Exit(2) from None
+    except ImportError as e:  # an optional extra that is not installed: name it; any other import error is a bug
+        extra = missing_extra(e)
+        if extra is None:
+            raise
+        err.print(f"[red]error:[/] {escape(str(extra))}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def one_line(error: Exception) -> str:
+    """The error as one line; an OSError names its file first."""
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror}"
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def settings_from(config: str | None, lake: str | None = None, warehouse: str | None = None) -> Settings:
@@ -243,8 +258,11 @@ def demo(
     lake: LakeOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """Generate the reference dataset (if the lake has none), run the whole pipeline over it, then `enrich` (sentiment marts)."""
+    """Generate the reference dataset (if the lake has none), run the pipeline over it, `enrich` (sentiment), `analyze`."""
     with user_errors():
+        from cryptopulse.analysis.analyze import analyze as analyze_coins  # first: a missing extra stops the demo before any work
+        from cryptopulse.analysis.enrich import enrich as enrich_posts
+
         settings = settings_from(config, lake, warehouse)
         target = Lake(settings.lake)
         manifest = "raw/synthetic/manifest.json"
@@ -253,30 +271,43 @@ def demo(
         else:
             do_generate(settings, scale, seed)
         print_report(do_run(settings, None), settings)
-        from cryptopulse.analysis.enrich import enrich as enrich_posts
-
         console.print("scoring sentiment and flagging bots (cryptopulse enrich)…")
         print_enrich_report(enrich_posts(settings))
+        console.print("testing whether sentiment or post volume leads returns (cryptopulse analyze --no-charts)…")
+        analysis = analyze_coins(settings, charts=False)
+        print_next_steps(Lake(settings.lake), analysis.headline())
+
+
+def print_next_steps(lake: Lake, finding: str) -> None:
+    """What the demo made and where to look at it."""
+    console.print("\n[bold]What to look at next[/]")
+    lines = (
+        ("published", f"{lake.uri('published')} (manifest: {lake.uri('published/_manifest.json')})"),
+        ("finding", finding),
+        ("details", "cryptopulse analyze   (per coin; writes PNG charts to analysis/charts/ in the lake)"),
+        ("dashboard", "make dashboard   (or: cryptopulse dashboard)"),
+        ("API", "make serve       (or: cryptopulse serve)"),
+        ("query", 'cryptopulse sql "SELECT coin_id, count(*) FROM bridge_post_coin GROUP BY ALL"'),
+        ("status", "cryptopulse status"),
+    )
+    for label, text in lines:
+        console.print(f"  {label:<10} {text}", highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
-    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    query: Annotated[str, typer.Argument(help="A query (SELECT, WITH, EXPLAIN …) over the published tables.")],
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (safe to open in a spreadsheet) instead of a table.")] = False,
     config: ConfigOpt = None,
-    warehouse: WarehouseOpt = None,
+    lake: LakeOpt = None,
 ) -> None:
-    """Run a read-only query on the warehouse."""
+    """Run a read-only query over the published version (one view per published table; nothing else is reachable)."""
     with user_errors():
-        settings = settings_from(config, warehouse=warehouse)
-        try:
-            columns, rows = status_mod.query(settings, query)
-        except duckdb.Error as e:
-            raise IntervalError(f"query failed: {str(e).splitlines()[0]}") from None
+        columns, rows = status_mod.query(Lake(settings_from(config, lake).lake), query)
         if as_csv:
             writer = csv.writer(sys.stdout)
-            writer.writerow(columns)
-            writer.writerows(rows)
+            writer.writerow([status_mod.csv_cell(c) for c in columns])
+            writer.writerows([status_mod.csv_cell(v) for v in row] for row in rows)
             return
         table = Table(*columns)
         for row in rows:
@@ -311,9 +342,9 @@ def grant_reader_cmd(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """PostgreSQL: let role NAME read the published schema (today's tables and later ones), and nothing else."""
-    from cryptopulse.engines.postgres import grant_reader
-
     with user_errors():
+        from cryptopulse.engines.postgres import grant_reader
+
         created = grant_reader(settings_from(config, warehouse=warehouse), name)
         console.print(f"[green]✓[/] {'created' if created else 'updated'} role {name}: SELECT on schema published only"
                       + (f" (set a password: ALTER ROLE {name} PASSWORD '…')" if created else ""))
@@ -440,21 +471,23 @@ app.add_typer(import_app, name="import")
 FilesArg = Annotated[list[Path], typer.Argument(help="Export files (CSV, JSON or JSON Lines).")]
 FormatOpt = Annotated[str, typer.Option("--format", help="A preset name, or auto (recognise it from the header/shape).")]
 MapOpt = Annotated[str | None, typer.Option("--map", help="Generic mode: column=field,… (see docs/IMPORTERS.md).")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the format, the column mapping and the first 5 records; land nothing.")]
 
 
 def do_import(files: list[Path], dataset: str, fmt: str, mapping: str | None, coin: str | None,
-              config: str | None, lake: str | None, as_json: bool) -> None:
+              config: str | None, lake: str | None, as_json: bool, dry_run: bool = False) -> None:
     from cryptopulse.sources.importers import import_file
 
     target = Lake(settings_from(config, lake).lake)
     for path in files:
-        report = import_file(target, path, dataset, fmt, mapping, coin)
+        report = import_file(target, path, dataset, fmt, mapping, coin, dry_run)
         if as_json:
             print(json.dumps(report.as_dict()))
             continue
         console.print(f"[green]✓[/] {report.summary()}", highlight=False, soft_wrap=True)
-        for note in report.notes:
-            console.print(f"  note: {note}", highlight=False, soft_wrap=True)
+        records = [f"record {n}: {json.dumps(r, ensure_ascii=False)}" for n, r in enumerate(report.preview, 1) if dry_run]
+        for line in (report.mapping_line(), *(f"note: {note}" for note in report.notes), *records):
+            console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
 
 
 @import_app.command("posts")
@@ -465,10 +498,11 @@ def import_posts_cmd(
     config: ConfigOpt = None,
     lake: LakeOpt = None,
     as_json: JsonOpt = False,
+    dry_run: DryRunOpt = False,
 ) -> None:
-    """Tweets (snscrape, Kaggle, id,created_at,text, X API v2 JSON) and Reddit posts (listing JSON, PRAW CSV)."""
+    """Tweets and Reddit posts: CSV (columns recognised by meaning), X API v2 JSON, snscrape JSONL, Reddit listings."""
     with user_errors():
-        do_import(files, "posts", fmt, mapping, None, config, lake, as_json)
+        do_import(files, "posts", fmt, mapping, None, config, lake, as_json, dry_run)
 
 
 @import_app.command("prices")
@@ -480,34 +514,57 @@ def import_prices_cmd(
     config: ConfigOpt = None,
     lake: LakeOpt = None,
     as_json: JsonOpt = False,
+    dry_run: DryRunOpt = False,
 ) -> None:
-    """CoinGecko market_chart JSON, hourly OHLCV CSV, and CoinGecko /coins/list and /coins/markets files."""
+    """CoinGecko market_chart JSON, OHLCV CSV, and CoinGecko /coins/list and /coins/markets files."""
     with user_errors():
-        do_import(files, "prices", fmt, mapping, coin, config, lake, as_json)
+        do_import(files, "prices", fmt, mapping, coin, config, lake, as_json, dry_run)
 
 
 @app.command()
-def status(config: ConfigOpt = None, lake: LakeOpt = None, warehouse: WarehouseOpt = None) -> None:
-    """Tables and row counts, the last runs, and the last check results."""
+def status(config: ConfigOpt = None, lake: LakeOpt = None) -> None:
+    """What is published (version, tables, row counts), the last runs and the last check results."""
     with user_errors():
-        settings = settings_from(config, lake, warehouse)
-        info = status_mod.collect(settings)
-        t = Table(title=f"warehouse {settings.warehouse}", title_justify="left")
-        t.add_column("table")
-        t.add_column("rows", justify="right")
-        for name, rows in info.tables:
-            t.add_row(name, f"{rows:,}")
-        console.print(t)
-        runs = Table("run", "interval", "status", "seconds", title="last runs", title_justify="left")
-        for r in info.runs:
-            runs.add_row(r[0], f"[{r[1]}, {r[2]})", r[3], f"{r[4]:.2f}")
-        console.print(runs)
-        if info.checks:
-            failed = [c for c in info.checks if not c[1]]
-            console.print(f"last checks: {len(info.checks) - len(failed)}/{len(info.checks)} passed")
-            for name, _, n, example in failed:
-                console.print(f"  [red]✗ {name}[/] {n} rows, e.g. {example}")
-        console.print(f"published: {info.published}")
+        target = Lake(settings_from(config, lake).lake)
+        info = status_mod.collect(target)
+        print_published(info, target)
+        print_runs(info)
+
+
+def print_published(info: status_mod.Status, lake: Lake) -> None:
+    if info.version is None:
+        console.print(f"nothing published yet in {lake.uri('published')} — run `cryptopulse run`", highlight=False)
+        return
+    days = f", last days [{info.interval[0]}, {info.interval[1]})" if info.interval else ""
+    console.print(f"[bold]published version {info.version}[/] in {lake.uri('published')}: run {info.run_id} at {info.published_at}{days}",
+                  highlight=False, soft_wrap=True)
+    t = Table("table")
+    t.add_column("rows", justify="right")
+    for name, rows in info.tables:
+        t.add_row(name, f"{rows:,}")
+    console.print(t)
+
+
+def print_runs(info: status_mod.Status) -> None:
+    if not info.runs:
+        console.print("no runs recorded yet")
+        return
+    runs = Table("run", "interval", "status", "seconds", "published", title="last runs", title_justify="left")
+    for r in info.runs:
+        seconds = f"{r['seconds']:.2f}" if r.get("seconds") is not None else "-"
+        runs.add_row(r["run_id"], f"[{r.get('interval_start')}, {r.get('interval_end')})", r.get("status", "?"), seconds,
+                     str(r.get("published_version") or "-"))
+    console.print(runs)
+    for r in info.runs[:1]:
+        if r.get("error"):
+            console.print(f"last run's error: {r['error']}", highlight=False)
+    if info.last_checks is not None:
+        run_id, checks = info.last_checks
+        failed = [c for c in checks if not c.get("passed")]
+        console.print(f"last checks (run {run_id}): {len(checks) - len(failed)}/{len(checks)} passed")
+        for c in failed:
+            console.print(f"  [red]✗ {c.get('model')}.{c.get('check')}[/] {c.get('failing_rows')} rows, e.g. {c.get('example')}",
+                          highlight=False)
 
 
 @app.command()
@@ -522,9 +579,9 @@ def enrich(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Score unscored posts (VADER + crypto lexicon), flag bots/spam, rebuild the marts, publish."""
-    from cryptopulse.analysis.enrich import enrich as enrich_posts
-
     with user_errors():
+        from cryptopulse.analysis.enrich import enrich as enrich_posts
+
         if workers is not None and workers < 1:
             raise IntervalError(f"--workers must be at least 1, got {workers}")
         report = enrich_posts(settings_from(config, lake, warehouse), interval_from(start, end), workers=workers, rescore=rescore)
@@ -561,9 +618,9 @@ def analyze(
     as_json: Annotated[bool, typer.Option("--json", help="Print per coin the best lag, sign, corrected p and verdict.")] = False,
 ) -> None:
     """Does sentiment or post volume lead returns? Cross-correlations and Granger tests per coin, corrected."""
-    from cryptopulse.analysis.analyze import analyze as analyze_coins
-
     with user_errors():
+        from cryptopulse.analysis.analyze import analyze as analyze_coins
+
         report = analyze_coins(settings_from(config, lake, warehouse), coin, max_lag, alpha, shuffle, charts)
         if as_json:
             print(json.dumps(report.as_dict(), default=str))

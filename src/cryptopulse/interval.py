@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+EARLIEST_DAY, LATEST_DAY = dt.date(1970, 1, 1), dt.date(2100, 1, 1)  # days a user may name (--start, --end)
+
 
 class IntervalError(ValueError):
     """A date or interval the user gave that cannot be used."""
@@ -69,6 +71,9 @@ class Interval:
 
 def parse_day(text: str, what: str = "date") -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except (TypeError, ValueError):
         raise IntervalError(f"{what} '{text}' is not a date in YYYY-MM-DD form") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise IntervalError(f"{what} {day} is out of range: give a day from {EARLIEST_DAY} to {LATEST_DAY}")
+    return day

@@ -74,6 +74,19 @@ def cross_correlation(x: np.ndarray, r: np.ndarray, max_lag: int) -> pd.DataFram
     return pd.DataFrame(rows, columns=["lag", "statistic", "n", "p_value"])
 
 
+def largest_lag(hours: int) -> int:
+    """The largest VAR order statsmodels can estimate over `hours` hours of returns, sentiment and volume
+    (k = 3 equations with a constant: (n − k − 1) // (k + 1))."""
+    k = 1 + len(SERIES)
+    return max((hours - k - 1) // (k + 1), 0)
+
+
+def hours_needed(max_lag: int) -> int:
+    """The fewest hours of one coin for which `granger` can fit a VAR of order `max_lag`."""
+    k = 1 + len(SERIES)
+    return max_lag * (k + 1) + k + 1
+
+
 def granger(frame: pd.DataFrame, max_lag: int) -> list[tuple[str, str, int, float, float]]:
     """(series, test, VAR order, F statistic, p-value) for each series → returns and returns → series,
     from one VAR of returns, sentiment and volume whose order AIC picks."""
