@@ -47,6 +47,7 @@ USER_ERRORS = (
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="TOML settings file (default: ./cryptopulse.toml if present).")]
 LakeOpt = Annotated[str | None, typer.Option("--lake", help="Lake root (default: $CRYPTOPULSE_LAKE or ./data/lake).")]
 WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="Warehouse (default: $CRYPTOPULSE_WAREHOUSE).")]
+WaitOpt = Annotated[bool, typer.Option("--wait", help="If another run holds the lake, wait for it instead of refusing.")]
 
 
 @contextmanager
@@ -143,30 +144,31 @@ def run_cmd(
     batch_days: Annotated[int | None, typer.Option(
         "--batch-days", help="Run as consecutive runs of N days, oldest first (bounds memory and spill at large scale).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
+    wait: WaitOpt = False,
 ) -> None:
     """Stage, build, gate and publish an interval of days (default: everything in the raw zone)."""
     with user_errors():
         settings = settings_from(config, lake, warehouse)
         if batch_days is not None:
-            run_batches(settings, interval_from(start, end), batch_days, as_json)
+            run_batches(settings, interval_from(start, end), batch_days, as_json, wait)
             return
-        report = do_run(settings, interval_from(start, end), quiet=as_json)
+        report = do_run(settings, interval_from(start, end), quiet=as_json, wait=wait)
         if as_json:
             print(json.dumps(report.as_dict(), default=str))
         else:
             print_report(report, settings)
 
 
-def do_run(settings: Settings, interval: Interval | None, quiet: bool = False) -> RunReport:
+def do_run(settings: Settings, interval: Interval | None, quiet: bool = False, wait: bool = False) -> RunReport:
     with step_spinner(quiet) as progress:
-        return run(settings, interval, progress=progress)
+        return run(settings, interval, progress=progress, wait=wait)
 
 
-def run_batches(settings: Settings, interval: Interval | None, batch_days: int, as_json: bool) -> None:
+def run_batches(settings: Settings, interval: Interval | None, batch_days: int, as_json: bool, wait: bool = False) -> None:
     if batch_days < 1:
         raise IntervalError(f"--batch-days must be at least 1, got {batch_days}")
     with step_spinner(as_json) as progress:
-        reports = run_in_batches(settings, interval, batch_days, progress=progress)
+        reports = run_in_batches(settings, interval, batch_days, progress=progress, wait=wait)
     if as_json:
         print(json.dumps([r.as_dict() for r in reports], default=str))
         return
@@ -220,21 +222,22 @@ EndOpt = Annotated[str | None, typer.Option("--end", help="Day after the last (Y
 
 
 @app.command("stage")
-def stage_cmd(start: StartOpt = None, end: EndOpt = None, config: ConfigOpt = None, lake: LakeOpt = None) -> None:
+def stage_cmd(start: StartOpt = None, end: EndOpt = None, config: ConfigOpt = None, lake: LakeOpt = None, wait: WaitOpt = False) -> None:
     """Step 1: raw → staged (parse, type, deduplicate, quarantine) for an interval (default: all raw data)."""
     with user_errors():
-        results, covered = stage_step(settings_from(config, lake), interval_from(start, end))
+        results, covered = stage_step(settings_from(config, lake), interval_from(start, end), wait=wait)
         print_staged(results)
         console.print(f"interval {covered}")
 
 
 @app.command("build")
 def build_cmd(
-    start: StartOpt = None, end: EndOpt = None, config: ConfigOpt = None, lake: LakeOpt = None, warehouse: WarehouseOpt = None
+    start: StartOpt = None, end: EndOpt = None, config: ConfigOpt = None, lake: LakeOpt = None, warehouse: WarehouseOpt = None,
+    wait: WaitOpt = False,
 ) -> None:
     """Step 2: staged → warehouse models, then the quality gates (exit 1 and roll back if one fails)."""
     with user_errors():
-        covered, models, checks = build_step(settings_from(config, lake, warehouse), interval_from(start, end))
+        covered, models, checks = build_step(settings_from(config, lake, warehouse), interval_from(start, end), wait=wait)
         for m in models:
             console.print(f"{m.name}: {m.rows_written:,} rows in the interval ({m.seconds:.2f} s)")
         console.print(f"[green]✓ {len(checks)} checks passed[/] for {covered}")
@@ -242,11 +245,12 @@ def build_cmd(
 
 @app.command("publish")
 def publish_cmd(
-    start: StartOpt = None, end: EndOpt = None, config: ConfigOpt = None, lake: LakeOpt = None, warehouse: WarehouseOpt = None
+    start: StartOpt = None, end: EndOpt = None, config: ConfigOpt = None, lake: LakeOpt = None, warehouse: WarehouseOpt = None,
+    wait: WaitOpt = False,
 ) -> None:
     """Step 3: warehouse → published Parquet (atomic switch) for an interval (default: every staged day)."""
     with user_errors():
-        for t in publish_step(settings_from(config, lake, warehouse), interval_from(start, end)):
+        for t in publish_step(settings_from(config, lake, warehouse), interval_from(start, end), wait=wait):
             console.print(f"published {t.name}: {t.rows:,} rows in {t.files} files")
 
 
