@@ -1,4 +1,4 @@
-"""The file importers: every messy-data rule on literal strings, and every real file in ../shared/data/real/ with exact counts."""
+"""The file importers: every messy-data rule on literal strings (the real files: test_importers_real.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from cryptopulse.sources.importers.messy import (
     parse_timestamp,
 )
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 UTC = dt.UTC
 
 
@@ -121,7 +120,8 @@ MESSY_CSV = (
 
 def test_a_messy_csv_is_counted_row_by_row(tmp_path, lake):
     report = import_file(lake, write(tmp_path, "messy.csv", MESSY_CSV), "posts")
-    assert report.format == "id-created_at-text" and report.detected
+    assert report.format == "tweets-csv" and report.detected
+    assert report.mapping == {"id": "id", "created_at": "created_at", "text": "text", "like_count": "Likes"}
     assert (report.read, report.loaded, report.duplicates, report.quarantined) == (7, 3, 1, 3)
     assert dict(report.reasons) == {"bad_timestamp": 1, "empty_text": 1, "wrong_field_count": 1}
     assert report.derived_ids == 2 and any("1.00534E+18" in n for n in report.notes)
@@ -193,12 +193,13 @@ def test_x_api_v2_and_reddit_listing_json(tmp_path, lake):
 @pytest.mark.parametrize(
     ("data", "kwargs", "message"),
     [
-        ("a,b\n1,2\n", {}, "no posts preset recognises this header ['a', 'b']"),
+        ("a,b\n1,2\n", {}, "no column for created_at, text in header ['a', 'b']; name the columns with --map COLUMN=field"),
         ("id,created_at,text\n", {"fmt": "nope"}, "unknown --format 'nope'"),
         ("id,created_at,text\n", {"mapping": "id"}, "--map item 'id' must look like column=field"),
         ("id,created_at,text\n", {"mapping": "id=idx"}, "unknown field 'idx'"),
         ("id,created_at,text\n", {"mapping": "zz=text,id=created_at"}, "--map names column(s) 'zz' not in header"),
-        ("id,created_at,text\n", {"fmt": "praw-csv"}, "not a praw-csv file: no column for title"),
+        ("id,created_at,text\n", {"fmt": "x-api-v2-json"}, "--format x-api-v2-json expects JSON, the file is CSV"),
+        ("id,created_at,text\n", {"fmt": "reddit-csv", "mapping": "id=id"}, "give either --format reddit-csv or --map, not both"),
         ("", {}, "the file is empty"),
         ('{"broken": ', {}, "not valid JSON"),
     ],
@@ -208,89 +209,3 @@ def test_user_mistakes_give_one_line_naming_the_file(tmp_path, lake, data, kwarg
     with pytest.raises(ImportFileError, match=r"f\.csv: ") as e:
         import_file(lake, path, "posts", **kwargs)
     assert message in str(e.value) and "\n" not in str(e.value)
-
-
-# -- the real files --------------------------------------------------------------------------------------
-
-MIS375_MAP = "ids=author_id,screen_name=author,favorite=like_count,retweet=retweet_count,text=text,date=created_at"
-# file, dataset, options, expected (format, read, loaded, duplicates, quarantined, reasons, derived ids).
-# The counts were taken independently with pandas (rows, duplicate keys, '-' values), not with the importer.
-REAL_FILES = [
-    ("tweets/BAChallengeTeam3_Bitcoin_tweets.csv", "posts", {}, ("id-created_at-text", 3242, 3242, 0, 0, {}, 0)),
-    ("tweets/BAChallengeTeam3_coindesk_tweets.csv", "posts", {}, ("id-created_at-text", 3212, 3212, 0, 0, {}, 0)),
-    ("tweets/coinberghackathon_Bitcoin_tweets.csv", "posts", {}, ("id-created_at-text", 3239, 3239, 0, 0, {}, 3239)),
-    ("tweets/MIS375_bitcoin_tweets.csv", "posts", {"mapping": MIS375_MAP}, ("generic", 2761, 2761, 0, 0, {}, 2761)),
-    ("tweets/Tweets_Sentiment_Analysis_btc_tweets.csv", "posts", {}, ("kaggle-bitcoin-tweets", 22574, 22574, 0, 0, {}, 22574)),
-    ("reddit/CryptoCurrency-Volatility_reddit_data.csv", "posts", {}, ("praw-csv", 3708, 3708, 0, 0, {}, 0)),
-    ("reddit/btc-price-predictor_reddit_posts.csv", "posts", {}, ("praw-csv", 4671, 4671, 0, 0, {}, 4671)),
-    ("prices/Cryptosphere_coingecko_coins_markets_wrapped.json", "prices", {}, ("coingecko-coins-markets", 100, 100, 0, 0, {}, 0)),
-    ("prices/Cryptocurrency_Analytics_coingecko_market_chart_bitcoin.json", "prices", {"coin": "bitcoin"},
-     ("coingecko-market-chart", 1827, 1827, 0, 0, {}, 0)),
-    ("prices/Cryptosphere_coingecko_market_chart_bitcoin_hourly.json", "prices", {"coin": "bitcoin"},
-     ("coingecko-market-chart", 169, 169, 0, 0, {}, 0)),
-    # the same hour twice, once in unix ms ('2020-08-01 23:00:00') and once in unix s ('2020-08-01 11-PM'): 2649 hours
-    ("prices/crypto_data_Binance_BTCUSDT_1h.csv", "prices", {}, ("ohlcv-csv", 32181, 29532, 2649, 0, {}, 0)),
-    # daily CoinMarketCap export: 243 early days have volume '-'
-    ("prices/BAChallengeTeam3_bitcoin_price.csv", "prices", {"coin": "bitcoin"}, ("ohlcv-csv", 1620, 1377, 0, 243, {"bad_number": 243}, 0)),
-]
-
-
-@pytest.fixture(scope="module")
-def real_lake(tmp_path_factory) -> Lake:
-    """A lake holding the real CoinGecko coin list (16,354 coins, saved as a dict keyed by id), imported once."""
-    lake = Lake(str(tmp_path_factory.mktemp("real") / "lake"))
-    report = import_file(lake, REAL / "prices" / "crypto-cli_coingecko_coins_list_dict.json", "prices")
-    assert (report.format, report.read, report.loaded, report.duplicates, report.quarantined) == (
-        "coingecko-coins-list", 16354, 16354, 0, 0)
-    return lake
-
-
-@pytest.mark.parametrize(("name", "dataset", "options", "expected"), REAL_FILES, ids=[f[0].split("/")[1] for f in REAL_FILES])
-def test_every_real_file_imports_with_exact_counts(real_lake, name, dataset, options, expected):
-    report = import_file(real_lake, REAL / name, dataset, **options)
-    assert (report.format, report.read, report.loaded, report.duplicates, report.quarantined, dict(report.reasons),
-            report.derived_ids) == expected  # fmt: skip
-    assert report.detected == ("mapping" not in options)
-
-
-def test_real_texts_and_times_are_decoded(real_lake):
-    coindesk = import_file(real_lake, REAL / "tweets" / "BAChallengeTeam3_coindesk_tweets.csv", "posts")
-    by_id = {t["id"]: t for t in tweets_of(real_lake, coindesk)}
-    assert by_id["938045662058483713"]["text"] == "Bloomberg \u2013 Bitcoin's Diverse Futures  https://t.co/3QU7e6oyoP by @davidfickling"
-    assert by_id["938067563032039424"]["text"].startswith("RT @SpirosMargaris: #Bitcoin #Futures: \n\nMake Way for a New Kind of Whale")
-    assert by_id["938221181840138240"]["created_at"] == "2017-12-06T01:38:55.000Z"
-
-    coinberg = import_file(real_lake, REAL / "tweets" / "coinberghackathon_Bitcoin_tweets.csv", "posts")
-    first = next(t for t in tweets_of(real_lake, coinberg) if t["text"].startswith("Flash Transfer: Bitcoin Hodlers Dumped"))
-    assert first["created_at"] == "2018-06-09T06:32:00.000Z"  # '09-06-2018 06:32', day-first
-    assert first["public_metrics"]["like_count"] == 52 and first["id"].startswith("cid-")
-
-    mis = import_file(real_lake, REAL / "tweets" / "MIS375_bitcoin_tweets.csv", "posts", mapping=MIS375_MAP)
-    # the first row: user 960862888897536001, 'Tue Apr 17 23:29:43 +0000 2018', a text over five lines
-    (first_row,) = [t for t in tweets_of(real_lake, mis)
-                    if t["author_id"] == "960862888897536001" and t["created_at"] == "2018-04-17T23:29:43.000Z"]
-    assert first_row["text"].startswith("Long/Short Bitcoin moves with up to 100x Leverage at Bitmex! \U0001f4b0\U0001f389\n\nGet a 10%")
-
-
-def test_real_reddit_posts_keep_subreddit_and_time(real_lake):
-    report = import_file(real_lake, REAL / "reddit" / "CryptoCurrency-Volatility_reddit_data.csv", "posts")
-    children = [c["data"] for f in report.landed for listing in landed(real_lake, f) for c in listing["data"]["children"]]
-    faq = next(c for c in children if c["name"] == "t3_1f7n947")
-    assert (faq["title"], faq["subreddit"]) == ("Bitcoin Newcomers FAQ - Please read!", "Bitcoin")
-    assert (faq["score"], faq["num_comments"]) == (33, 12)
-    assert faq["created_utc"] == dt.datetime(2024, 9, 3, 6, 35, 33, tzinfo=UTC).timestamp()
-    assert faq["selftext"].startswith("# Welcome to the /r/Bitcoin Newcomers FAQ\n\nYou've probably been hearing")
-
-
-def test_real_ohlcv_lands_hourly_charts_without_market_caps(real_lake):
-    report = import_file(real_lake, REAL / "prices" / "crypto_data_Binance_BTCUSDT_1h.csv", "prices")
-    assert any("chosen from symbol 'BTC/USDT'" in n for n in report.notes)
-    (chart,) = landed(real_lake, "raw/import/coingecko/market_chart/month=2017-08/bitcoin@crypto-data-binance-btcusdt-1h-csv.json.gz")
-    assert set(chart) == {"prices", "total_volumes"}
-    # the oldest row: '1502942400.0,2017-08-17 04-AM,BTC/USDT,16199.91,16199.91,4261.32,4308.83,44.51,190952.85'
-    assert chart["prices"][0] == [1502942400000, 4308.83] and chart["total_volumes"][0] == [1502942400000, 190952.85]
-
-
-def test_prices_for_a_coin_no_list_knows_fail_with_its_name(real_lake):
-    with pytest.raises(ImportFileError, match="coin 'not-a-coin' is not in any coins list in the lake"):
-        import_file(real_lake, REAL / "prices" / "Cryptosphere_coingecko_market_chart_bitcoin_hourly.json", "prices", coin="not-a-coin")

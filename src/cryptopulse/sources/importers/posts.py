@@ -44,10 +44,11 @@ class Post:
     channel: str | None
 
 
-def import_posts(lake: Lake, parsed: Parsed, report: ImportReport) -> None:
-    """Type every row, count duplicates and rejects into `report`, and land the posts (replacing an earlier import)."""
+def import_posts(lake: Lake, parsed: Parsed, report: ImportReport, dry_run: bool = False) -> None:
+    """Type every row, count duplicates and rejects into `report`, and land the posts (replacing an earlier import)
+    unless `dry_run`."""
+    _ids_that_name_authors(parsed)
     dayfirst = _dayfirst(parsed.rows)
-    slug = land.file_slug(parsed.path)
     seen: set[str] = set()
     by_day: dict[dt.date, list[Post]] = defaultdict(list)
     for row in parsed.rows:
@@ -61,14 +62,45 @@ def import_posts(lake: Lake, parsed: Parsed, report: ImportReport) -> None:
         seen.add(post.post_id)
         by_day[post.created_at.date()].append(post)
         report.loaded += 1
+        report.show(_preview(post))
     if report.derived_ids:
         report.notes.append(
             f"{report.derived_ids:,} post(s) had no usable id (missing, or destroyed by a spreadsheet like 1.00534E+18): "
             "each got a stable id derived from its text, time and author ('cid-…')"
         )
+    if dry_run:
+        return
+    slug = land.file_slug(parsed.path)
     folder, render = (land.REDDIT_POSTS, _listing) if parsed.shape == "reddit" else (land.X_POSTS, _search_page)
     files = {f"{folder}/date={day}/{slug}.jsonl.gz": land.gz_jsonl([render(posts)]) for day, posts in sorted(by_day.items())}
     report.landed = land.replace_files(lake, slug, files)
+
+
+def _ids_that_name_authors(parsed: Parsed) -> None:
+    """A recognised id column whose values repeat, one value per author and one author per value, identifies the
+    author, not the post (MIS375's `ids`): it becomes `author_id`, and the posts get derived ids."""
+    mapping = parsed.mapping
+    if not parsed.detected or "id" not in mapping or "author" not in mapping or "author_id" in mapping:
+        return
+    pairs = [(clean_id(r.values.get("id")), _text(r.values.get("author"))) for r in parsed.rows if r.problem is None]
+    pairs = [(i, a) for i, a in pairs if i is not None]
+    distinct = set(pairs)
+    if len(distinct) == len(pairs) or not len(distinct) == len({i for i, _ in distinct}) == len({a for _, a in distinct}):
+        return
+    for row in parsed.rows:
+        if row.problem is None:
+            row.values["author_id"] = row.values.pop("id")
+    mapping["author_id"] = mapping.pop("id")
+    parsed.notes.append(
+        f"column {mapping['author_id']!r} repeats one value per {mapping['author']!r} ({len(distinct):,} of each): "
+        "it is the author's id, not the post's"
+    )
+
+
+def _preview(post: Post) -> dict[str, Any]:
+    counts = {k: v for k, v in post.counts.items() if v is not None}
+    return {"id": post.post_id, "created_at": _iso_z(post.created_at), "author": post.author, "text": post.text[:80],
+            **({"channel": post.channel} if post.channel else {}), **counts}
 
 
 def _dayfirst(rows: list[Row]) -> bool:

@@ -1,4 +1,4 @@
-"""CSV presets (which header columns feed which field) and the generic `--map col=field,…` mapping."""
+"""The importer's fields, the CSV `--format` names, and the generic `--map col=field,…` mapping."""
 
 from __future__ import annotations
 
@@ -18,82 +18,21 @@ REDDIT_FIELDS = {"title", "body", "score", "num_comments", "channel"}
 
 
 @dataclass(frozen=True)
-class CsvPreset:
-    """A known CSV layout: for each field, the header names (case-insensitive, in order of preference) that feed it."""
+class CsvFormat:
+    """A `--format` for CSV files: the dataset and raw shape it reads; its columns are recognised by meaning."""
 
     name: str
     dataset: str  # "posts" or "prices"
     shape: str  # "x" | "reddit" (posts), "chart" (prices)
-    columns: dict[str, tuple[str, ...]]
-    required: tuple[str, ...]
-
-    def resolve(self, header: list[str]) -> dict[str, str] | None:
-        """field → the header column that feeds it, or None when a required field has no column."""
-        by_lower = {c.lower(): c for c in header if c}
-        chosen = {}
-        for field_name, candidates in self.columns.items():
-            column = next((by_lower[c] for c in candidates if c in by_lower), None)
-            if column is not None:
-                chosen[field_name] = column
-        return chosen if all(f in chosen for f in self.required) else None
 
 
-CSV_PRESETS = (
-    CsvPreset(
-        "praw-csv", "posts", "reddit",
-        {
-            "id": ("id", "post_id", "name"),
-            "title": ("title",),
-            "body": ("selftext", "body", "description", "text"),
-            "created_at": ("created_utc", "created", "time", "timestamp", "date"),
-            "score": ("score", "ups"),
-            "num_comments": ("num_comments", "no_comments", "comments", "comms_num"),
-            "channel": ("subreddit",),
-            "author": ("author",),
-            "url": ("url", "permalink"),
-        },
-        ("title", "created_at"),
-    ),
-    CsvPreset(
-        "id-created_at-text", "posts", "x",
-        {
-            "id": ("id", "tweet_id", "id_str"),
-            "created_at": ("created_at",),
-            "text": ("text", "full_text", "tweet"),
-            "author": ("screen_name", "username", "user_name", "author"),
-            "author_id": ("author_id", "user_id"),
-            "like_count": ("like_count", "likes", "favorite_count", "favorites"),
-            "retweet_count": ("retweet_count", "retweets", "retweet"),
-            "reply_count": ("reply_count", "replies"),
-            "quote_count": ("quote_count", "quotes"),
-            "lang": ("lang", "language"),
-        },
-        ("id", "created_at", "text"),
-    ),
-    CsvPreset(
-        "kaggle-bitcoin-tweets", "posts", "x",
-        {
-            "author": ("user_name", "author", "username"),
-            "created_at": ("date",),
-            "text": ("text",),
-            "id": ("id", "tweet_id"),
-            "like_count": ("likes", "like_count"),
-            "retweet_count": ("retweets", "retweet_count"),
-        },
-        ("author", "created_at", "text"),
-    ),
-    CsvPreset(
-        "ohlcv-csv", "prices", "chart",
-        {
-            "timestamp": ("unix", "unix_timestamp", "timestamp", "open_time", "date", "time", "datetime"),
-            "price": ("close", "price", "adj close"),
-            "volume": ("volume usd", "volume usdt", "volume_usd", "quote_volume", "volume"),
-            "market_cap": ("market cap", "market_cap", "marketcap"),
-            "symbol": ("symbol",),
-        },
-        ("timestamp", "price"),
-    ),
+CSV_FORMATS = (
+    CsvFormat("tweets-csv", "posts", "x"),
+    CsvFormat("reddit-csv", "posts", "reddit"),
+    CsvFormat("ohlcv-csv", "prices", "chart"),
 )
+# Names the exact-header presets had before columns were recognised by meaning; still accepted by --format.
+FORMAT_ALIASES = {"praw-csv": "reddit-csv", "id-created_at-text": "tweets-csv", "kaggle-bitcoin-tweets": "tweets-csv"}
 
 
 def parse_mapping(spec: str, dataset: str, path: object) -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 from cryptopulse.lake import Lake
@@ -17,69 +16,6 @@ from cryptopulse.sources.importers.messy import clean_id, parse_number, parse_ti
 from cryptopulse.sources.importers.reading import Row
 from cryptopulse.sources.importers.report import ImportReport
 
-COIN_FILES = ("raw/*/coingecko/coins_list.json", "raw/*/coingecko/coins_markets.json")
-
-
-@dataclass
-class Coins:
-    """The coin ids the lake's coin lists know, and which ids each symbol names (best market-cap rank first)."""
-
-    ids: set[str] = field(default_factory=set)
-    by_symbol: dict[str, list[str]] = field(default_factory=dict)
-    ranks: dict[str, int] = field(default_factory=dict)  # tracked coins (those in a markets file)
-
-
-def known_coins(lake: Lake) -> Coins:
-    coins, symbols = Coins(), defaultdict(set)
-    for relpath in lake.glob(COIN_FILES[0]):
-        for entry in _json_array(lake, relpath):
-            if isinstance(entry, dict) and entry.get("id"):
-                coins.ids.add(entry["id"])
-                symbols[str(entry.get("symbol") or "").lower()].add(entry["id"])
-    for relpath in lake.glob(COIN_FILES[1]):
-        for entry in _json_array(lake, relpath):
-            if isinstance(entry, dict) and entry.get("market_cap_rank") is not None:
-                coins.ranks[entry.get("id")] = entry["market_cap_rank"]
-    coins.by_symbol = {s: sorted(ids, key=lambda i: (coins.ranks.get(i, float("inf")), i)) for s, ids in symbols.items()}
-    return coins
-
-
-def _json_array(lake: Lake, relpath: str) -> list[Any]:
-    try:
-        body = json.loads(lake.read_bytes(relpath))
-    except ValueError:
-        return []
-    return body if isinstance(body, list) else []
-
-
-def resolve_coin(lake: Lake, parsed: Parsed, coin: str | None) -> str:
-    """The coin a price file is about: `--coin`, or the file's `symbol` column when one listed coin has that symbol
-    (several: the tracked one with the best market-cap rank). The coin must be in a coins list in the lake."""
-    coins = known_coins(lake)
-    if coin is None:
-        coin = _coin_from_symbol(parsed, coins)
-    if coin not in coins.ids:
-        raise ImportFileError(
-            f"{parsed.path}: coin {coin!r} is not in any coins list in the lake; import a /coins/list file first "
-            "(cryptopulse import prices coins_list.json) or pass --coin with a listed id"
-        )
-    return coin
-
-
-def _coin_from_symbol(parsed: Parsed, coins: Coins) -> str:
-    symbols = {str(r.values.get("symbol") or "").strip() for r in parsed.rows if r.problem is None} - {""}
-    if len(symbols) != 1:
-        raise ImportFileError(f"{parsed.path}: the file does not name its coin; pass --coin ID (a CoinGecko id such as bitcoin)")
-    (symbol,) = symbols
-    base = symbol.split("/")[0].split("-")[0].lower()
-    ranked = [c for c in coins.by_symbol.get(base, []) if c in coins.ranks]
-    candidates = ranked or coins.by_symbol.get(base, [])
-    if len(candidates) == 1 or ranked:
-        parsed.notes.append(f"coin {candidates[0]!r} chosen from symbol {symbol!r}")
-        return candidates[0]
-    found = f"{len(candidates)} listed coins have symbol {base!r}" if candidates else f"no listed coin has symbol {base!r}"
-    raise ImportFileError(f"{parsed.path}: {found}; pass --coin ID")
-
 
 def require_volume(parsed: Parsed) -> None:
     """Staging needs a volume for every point: a chart file without any volume column cannot be imported."""
@@ -87,8 +23,9 @@ def require_volume(parsed: Parsed) -> None:
         raise ImportFileError(f"{parsed.path}: no volume column (map one with --map COLUMN=volume)")
 
 
-def import_chart(lake: Lake, parsed: Parsed, coin: str, report: ImportReport) -> None:
-    """Type every point, count duplicate timestamps and rejects, and land one `market_chart` body per month."""
+def import_chart(lake: Lake, parsed: Parsed, coin: str, report: ImportReport, dry_run: bool = False) -> None:
+    """Type every point, count duplicate timestamps and rejects, and land one `market_chart` body per month (unless
+    `dry_run`)."""
     has_cap = any("market_cap" in r.values for r in parsed.rows)
     by_month: dict[str, dict[int, tuple[float, float, float | None]]] = defaultdict(dict)
     seen: set[int] = set()
@@ -104,8 +41,12 @@ def import_chart(lake: Lake, parsed: Parsed, coin: str, report: ImportReport) ->
         seen.add(ts_ms)
         by_month[_month(ts_ms)][ts_ms] = point[1:]
         report.loaded += 1
+        report.show({"coin": coin, "timestamp": _iso(ts_ms), "price": point[1], "volume": point[2],
+                     **({"market_cap": point[3]} if has_cap else {})})
     if not has_cap:
         report.notes.append("the file has no market cap: charts are landed without `market_caps` (market cap NULL)")
+    if dry_run:
+        return
     slug = land.file_slug(parsed.path)
     files = {f"{land.CHARTS}/month={month}/{coin}@{slug}.json.gz": land.gz_json(_chart(points, has_cap))
              for month, points in sorted(by_month.items())}
@@ -136,7 +77,11 @@ def _times(a: float | None, b: float | None) -> float | None:
 
 
 def _month(ts_ms: int) -> str:
-    return dt.datetime.fromtimestamp(ts_ms / 1000, tz=dt.UTC).strftime("%Y-%m")
+    return _iso(ts_ms)[:7]
+
+
+def _iso(ts_ms: int) -> str:
+    return dt.datetime.fromtimestamp(ts_ms / 1000, tz=dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _chart(points: dict[int, tuple[float, float, float | None]], has_cap: bool) -> dict[str, Any]:
@@ -148,7 +93,7 @@ def _chart(points: dict[int, tuple[float, float, float | None]], has_cap: bool) 
     return chart
 
 
-def import_coins(lake: Lake, parsed: Parsed, report: ImportReport) -> None:
+def import_coins(lake: Lake, parsed: Parsed, report: ImportReport, dry_run: bool = False) -> None:
     """A coin list or markets file → one array at the fixed import path (the last imported list of a kind wins)."""
     seen: set[str] = set()
     coins = []
@@ -164,6 +109,9 @@ def import_coins(lake: Lake, parsed: Parsed, report: ImportReport) -> None:
         seen.add(coin_id)
         coins.append({**row.values, "id": coin_id})
         report.loaded += 1
+        report.show({k: coins[-1].get(k) for k in ("id", "symbol", "name", "market_cap_rank") if k in coins[-1]})
+    if dry_run:
+        return
     relpath = land.COINS_LIST if parsed.shape == "coins_list" else land.COINS_MARKETS
     lake.write_bytes(relpath, json.dumps(coins, ensure_ascii=False).encode())
     report.landed = [relpath]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,28 +93,28 @@ def is_unreadable(item: Any) -> bool:
 
 
 def _read_csv(path: Path, text: str) -> FileContent:
-    """CSV after making every line end LF. Lines before the header that hold a single field (a banner such as
-    `https://www.CryptoDataDownload.com`) are skipped; blank lines between records are not records."""
+    """CSV after making every line end LF. The header is the first line of two or more fields that has as many
+    fields as most of the lines after it; the lines before it are banner lines (`https://www.CryptoDataDownload.com`,
+    `Timestamps are UTC,…`) and are skipped. Blank lines between records are not records."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    banner: list[str] = []
-    header: list[str] | None = None
-    for cells in reader:
-        if len(cells) >= 2:
-            header = cells
-            break
-        if any(c.strip() for c in cells):
-            banner.append(",".join(cells))
-    if header is None:
+    records = [cells for cells in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in cells)]
+    at = _header_index(records)
+    if at is None:
         raise ImportFileError(f"{path}: no header line with two or more comma-separated columns")
-    columns = [c.strip().lstrip("\ufeff") for c in header]
-    content = FileContent(path, "csv", columns=columns, skipped_banner=banner)
-    for cells in reader:
-        if not any(c.strip() for c in cells):
-            continue
-        number = len(content.rows) + 1
+    columns = [c.strip().lstrip("\ufeff") for c in records[at]]
+    content = FileContent(path, "csv", columns=columns, skipped_banner=[",".join(cells) for cells in records[:at]])
+    for number, cells in enumerate(records[at + 1 :], start=1):
         if len(cells) != len(columns):
             content.rows.append(Row(number, {"_cells": cells, "_header_fields": len(columns)}, "wrong_field_count"))
             continue
         content.rows.append(Row(number, dict(zip(columns, cells))))
     return content
+
+
+def _header_index(records: list[list[str]], lookahead: int = 20) -> int | None:
+    """The first record of ≥ 2 fields whose field count is the most common one among the next `lookahead` records."""
+    for i, cells in enumerate(records):
+        following = Counter(len(r) for r in records[i + 1 : i + 1 + lookahead])
+        if len(cells) >= 2 and (not following or following.most_common(1)[0][0] == len(cells)):
+            return i
+    return None

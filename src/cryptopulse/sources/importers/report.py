@@ -24,6 +24,12 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     landed: list[str] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)  # field → column
+    layout: str = ""  # a JSON preset's fixed layout, instead of a mapping
+    dry_run: bool = False
+    preview: list[dict[str, Any]] = field(default_factory=list)  # the first records as parsed
+
+    PREVIEW_SIZE = 5
 
     @property
     def quarantined(self) -> int:
@@ -37,6 +43,11 @@ class ImportReport:
             entry["detail"] = detail
         self.rejected.append(entry)
 
+    def show(self, record: dict[str, Any]) -> None:
+        """Keep `record` for the preview while it is one of the first PREVIEW_SIZE loaded."""
+        if len(self.preview) < self.PREVIEW_SIZE:
+            self.preview.append(record)
+
     def check(self) -> None:
         """Nothing is dropped silently: every row read is loaded, a duplicate, or quarantined."""
         if self.read != self.loaded + self.duplicates + self.quarantined:
@@ -47,7 +58,9 @@ class ImportReport:
         return {
             "file": self.file, "format": self.format, "detected": self.detected, "read": self.read, "loaded": self.loaded,
             "duplicates": self.duplicates, "quarantined": self.quarantined, "reasons": dict(sorted(self.reasons.items())),
-            "derived_ids": self.derived_ids, "notes": list(self.notes), "landed": list(self.landed),
+            "derived_ids": self.derived_ids, "mapping": dict(self.mapping), "layout": self.layout,
+            "notes": list(self.notes), "landed": list(self.landed), "dry_run": self.dry_run,
+            **({"preview": list(self.preview)} if self.dry_run else {}),
         }  # fmt: skip
 
     def summary(self) -> str:
@@ -55,4 +68,11 @@ class ImportReport:
         how = "detected" if self.detected else "given"
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.reasons.items()))
         return (f"{self.file}: format {self.format} ({how}): {self.read:,} read = {self.loaded:,} loaded + "
-                f"{self.duplicates:,} duplicates + {self.quarantined:,} quarantined" + (f" ({reasons})" if reasons else ""))
+                f"{self.duplicates:,} duplicates + {self.quarantined:,} quarantined" + (f" ({reasons})" if reasons else "")
+                + (" — dry run, nothing landed" if self.dry_run else ""))
+
+    def mapping_line(self) -> str:
+        """`created_at ← date, text ← tweet, …` (or the JSON preset's layout): how the file's columns were read."""
+        if self.mapping:
+            return "mapping: " + ", ".join(f"{name} ← {column}" for name, column in self.mapping.items())
+        return f"layout: {self.layout}"
