@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import duckdb
 import psycopg
 import pytest
 
@@ -19,6 +18,7 @@ from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.lake.publish import MANIFEST, published_tables
 from cryptopulse.pipeline import run, stage_step
+from cryptopulse.read import open_snapshot
 from pgtables import duckdb_rows, postgres_hashes, postgres_rows
 
 
@@ -35,17 +35,10 @@ def on_postgres(small, pg_url):
 
 
 def published_rows(lake: Lake, table: str) -> tuple[list[str], list[str]]:
-    """Column names and sorted rows of a published table, read with DuckDB (through s3fs for S3 lakes)."""
-    if not [p for p in lake.fs.find(lake.path(f"published/{table}")) if p.endswith(".parquet")]:
-        return [], []  # a partitioned table without rows has no files
-    con = duckdb.connect()
-    try:
-        if not lake.is_local:
-            con.register_filesystem(lake.fs)
-        cur = con.execute(f"SELECT * FROM read_parquet('{lake.uri(f'published/{table}')}/**/*.parquet', hive_partitioning = true)")
+    """Column names and sorted rows of a published table, read through the manifest as every reader reads it."""
+    with open_snapshot(lake) as snapshot:
+        cur = snapshot.cursor().execute(f"SELECT * FROM {table}")
         return [d[0] for d in cur.description], sorted(map(repr, cur.fetchall()))
-    finally:
-        con.close()
 
 
 def test_pipeline_on_s3_and_postgres_equals_duckdb_on_a_local_folder(small, pg_url, s3_env, cli):
@@ -67,7 +60,7 @@ def test_pipeline_on_s3_and_postgres_equals_duckdb_on_a_local_folder(small, pg_u
         assert published_rows(remote_lake, table) == published_rows(local_lake, table), table
     manifest = json.loads(remote_lake.read_bytes(MANIFEST))
     assert manifest["tables"]["fct_post"]["rows"] == len(duckdb_rows(small.warehouse, "fct_post")[1])
-    assert not remote_lake.fs.glob(remote_lake.path("published/_pending/*"))
+    assert not remote_lake.fs.glob(remote_lake.path("published/_scratch/*"))
     assert remote_lake.glob("staged/posts/date=*/part-0.parquet") == local_lake.glob("staged/posts/date=*/part-0.parquet")
 
 

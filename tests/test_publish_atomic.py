@@ -72,17 +72,18 @@ def test_a_crash_at_each_step_leaves_the_previous_version_and_a_rerun_equals_a_c
         "third table export": ("cryptopulse.lake.publish._publish_table", 3),
         "before the switch": ("cryptopulse.lake.publish.write_manifest", 1),
     }[crash_at]
-    inject_crash(monkeypatch, *target)
+    restore = inject_crash(monkeypatch, *target)
     with pytest.raises(KeyboardInterrupt):
         run(small)
-    monkeypatch.undo()
+    restore()
     assert published_hashes(small.lake) == before  # readers still see the previous version, whole
     assert recent_runs(Lake(small.lake))[0]["status"] == "failed"
     run(small)
     assert_equals_clean(small, clean)
 
 
-def inject_crash(monkeypatch, dotted: str, nth: int) -> None:
+def inject_crash(monkeypatch, dotted: str, nth: int):
+    """Make the `nth` call of `dotted` raise KeyboardInterrupt (a kill at that point); returns the undo."""
     module_name, _, attr = dotted.rpartition(".")
     owner = _resolve(module_name)
     real = getattr(owner, attr)
@@ -95,6 +96,7 @@ def inject_crash(monkeypatch, dotted: str, nth: int) -> None:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(owner, attr, crashing)
+    return lambda: monkeypatch.setattr(owner, attr, real)
 
 
 def _resolve(name: str):
