@@ -9,12 +9,13 @@ import shutil
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from cryptopulse.config import load_settings
 from cryptopulse.interval import Interval
+from cryptopulse.lake import Lake
 from cryptopulse.pipeline import run as pipeline_run
+from cryptopulse.read import open_snapshot
 from dagrun import DAGS, airflow_env, migrate, run_day
 
 DAG_ID = "cryptopulse_daily_spark"
@@ -91,7 +92,9 @@ def test_one_day_runs_on_spark_and_publishes_what_duckdb_publishes(spark_dag, sm
     shutil.copytree(small_raw / "raw", tmp_path / "lake" / "raw")
     reference = load_settings(lake=str(tmp_path / "lake"), warehouse=str(tmp_path / "warehouse.duckdb"))
     pipeline_run(reference, Interval(DAY, DAY + dt.timedelta(days=1)))
-    day_file = f"published/fct_post/date={DAY}/part-0.parquet"
-    query = "SELECT * FROM '{}' ORDER BY source, post_id"
-    rows = [duckdb.sql(query.format(lake / day_file)).fetchall() for lake in (root / "lake", tmp_path / "lake")]
+    query = f"SELECT * FROM fct_post WHERE date = DATE '{DAY}' ORDER BY source, post_id"
+    rows = []
+    for lake in (root / "lake", tmp_path / "lake"):
+        with open_snapshot(Lake(str(lake))) as snapshot:
+            rows.append(snapshot.cursor().execute(query).fetchall())
     assert rows[0] == rows[1] and len(rows[0]) > 100
