@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-REAL = Path(__file__).resolve().parents[2] / "shared/data/real"
+from realdata import real
+
 SECRET = "sk-test-SECRET-123"
 
 
@@ -224,17 +224,19 @@ H_MS = 3_600_000
 
 
 def real_coins_list(ids: list[str]) -> list[dict[str, str]]:
-    listed = json.loads((REAL / "prices/crypto-cli_coingecko_coins_list_dict.json").read_text())
+    listed = json.loads(real("prices/crypto-cli_coingecko_coins_list_dict.json").read_text())
     extra = ["dyor-labs", "street-runner", "archway"]
     return [listed[i] for i in [*ids, *extra]]
 
 
 def real_markets(ids: list[str]) -> list[dict[str, Any]]:
-    rows = json.loads((REAL / "prices/Cryptosphere_coingecko_coins_markets_wrapped.json").read_text())["data"]
+    rows = json.loads(real("prices/Cryptosphere_coingecko_coins_markets_wrapped.json").read_text())["data"]
     return [r for r in rows if r["id"] in ids]
 
 
-REAL_PRICES = [p for _, p in json.loads((REAL / "prices/Cryptosphere_coingecko_market_chart_bitcoin_hourly.json").read_text())["prices"]]
+def real_bitcoin_prices() -> list[float]:
+    """The hourly bitcoin prices of a real CoinGecko chart (the fake's price shapes)."""
+    return [p for _, p in json.loads(real("prices/Cryptosphere_coingecko_market_chart_bitcoin_hourly.json").read_text())["prices"]]
 
 
 def chart_points(coin: str, lo_s: int, hi_s: int) -> list[int]:
@@ -252,6 +254,7 @@ def coingecko_routes(api: FakeAPI, coins: list[str], key: str | None = None, key
     """`/api/v3/coins/list`, `/coins/markets` and `/coins/{id}/market_chart/range` with realistic bodies."""
     listed = real_coins_list(coins)
     markets = sorted(real_markets(coins), key=lambda r: r["market_cap_rank"])
+    real_prices = real_bitcoin_prices()  # read here, in the test's thread: a missing file fails the test, not a request
 
     def guard(req: Request) -> Reply | None:
         if key is not None and req.headers.get(key_header) != key:
@@ -278,7 +281,7 @@ def coingecko_routes(api: FakeAPI, coins: list[str], key: str | None = None, key
             return Reply(400, {"error": "range too long for hourly data in this fake"})
         pts = chart_points(coin, lo, hi)
         scale = {"bitcoin": 1.0, "ethereum": 0.06, "solana": 0.004}.get(coin, 0.001)
-        prices = [[ts, REAL_PRICES[(ts // H_MS) % len(REAL_PRICES)] * scale] for ts in pts]
+        prices = [[ts, real_prices[(ts // H_MS) % len(real_prices)] * scale] for ts in pts]
         return guard(req) or Reply(200, {
             "prices": prices,
             "market_caps": [[ts, p * 19.5e6] for ts, p in prices],
@@ -295,7 +298,7 @@ X_EPOCH_MS = 1288834974657  # Twitter's snowflake epoch
 
 
 def real_tweet_texts() -> list[str]:
-    with (REAL / "tweets/BAChallengeTeam3_Bitcoin_tweets.csv").open(newline="", encoding="utf-8") as f:
+    with real("tweets/BAChallengeTeam3_Bitcoin_tweets.csv").open(newline="", encoding="utf-8") as f:
         return [row["text"] for row in csv.DictReader(f) if row["text"].strip()]
 
 
@@ -364,7 +367,7 @@ def x_routes(api: FakeAPI, corpus: dict[str, list[dict[str, Any]]], token: str, 
 
 # -- Reddit ----------------------------------------------------------------------------------------
 def real_reddit_titles() -> list[tuple[str, str]]:
-    with (REAL / "reddit/CryptoCurrency-Volatility_reddit_data.csv").open(newline="", encoding="utf-8") as f:
+    with real("reddit/CryptoCurrency-Volatility_reddit_data.csv").open(newline="", encoding="utf-8") as f:
         return [(row["title"], row["Description"] or "") for row in csv.DictReader(f) if row["title"].strip()]
 
 

@@ -11,8 +11,7 @@ from cryptopulse.analysis.enrich import enrich
 from cryptopulse.analysis.flags import flag_posts, normalize
 from cryptopulse.lake import Lake
 from cryptopulse.pipeline import run
-
-STORMS = "/work/shared/data/real/tweets/Tweets_Sentiment_Analysis_btc_tweets.csv"
+from realdata import real
 
 
 def posts(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -53,7 +52,8 @@ def test_normalized_text_ignores_retweet_prefix_urls_mentions_case_and_punctuati
 
 
 def test_every_retweet_storm_in_the_real_btc_tweets_is_flagged():
-    tweets = pd.read_csv(STORMS, dtype=str, keep_default_na=False).rename(columns={"author": "author_id", "date": "created_at"})
+    tweets = pd.read_csv(real("tweets/Tweets_Sentiment_Analysis_btc_tweets.csv"), dtype=str, keep_default_na=False)
+    tweets = tweets.rename(columns={"author": "author_id", "date": "created_at"})
     flags = flag_posts(tweets)
     # storms counted independently of the code under test: one exact text from 20 or more accounts
     authors = tweets.groupby("text")["author_id"].transform("nunique")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 from functools import cache
 from pathlib import Path
 
@@ -14,19 +13,22 @@ from cryptopulse.analysis.fastvader import FastVader
 from cryptopulse.analysis.lexicon import CRYPTO_WORDS, reference_analyzer
 from cryptopulse.analysis.scoring import clean, score_texts, without_retweet_prefix
 from cryptopulse.sources.synthetic import vocab
+from realdata import real
 
-REAL = "/work/shared/data/real"
+TWEETS = ("BAChallengeTeam3_Bitcoin_tweets.csv", "BAChallengeTeam3_coindesk_tweets.csv", "MIS375_bitcoin_tweets.csv",
+          "Tweets_Sentiment_Analysis_btc_tweets.csv", "coinberghackathon_Bitcoin_tweets.csv")
+REDDIT = ("CryptoCurrency-Volatility_reddit_data.csv", "btc-price-predictor_reddit_posts.csv")
 
 
 @cache
 def corpus() -> tuple[str, ...]:
     """Every tweet of the shared real samples, Reddit titles, and the synthetic generator's phrases."""
     texts: list[str] = []
-    for path in sorted(glob.glob(f"{REAL}/tweets/*.csv")):
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for name in TWEETS:
+        frame = pd.read_csv(real(f"tweets/{name}"), dtype=str, keep_default_na=False)
         texts += frame[next(c for c in frame.columns if c.strip() == "text")].tolist()
-    for path in sorted(glob.glob(f"{REAL}/reddit/*.csv")):
-        texts += pd.read_csv(path, dtype=str, keep_default_na=False)["title"].tolist()
+    for name in REDDIT:
+        texts += pd.read_csv(real(f"reddit/{name}"), dtype=str, keep_default_na=False)["title"].tolist()
     texts += [f"$BTC {p}{e}" for p in vocab.POSITIVE + vocab.NEGATIVE + vocab.NEUTRAL for e in vocab.POSITIVE_EMOJI + vocab.NEGATIVE_EMOJI]
     texts += [t for t, _ in vocab.NOISE] + [vocab.BOT_TEXT.format(symbol="ETH", code="abc123XYZ0")]
     return tuple(texts)
