@@ -27,9 +27,10 @@ def test_failed_write_keeps_the_previous_version_and_leaves_no_temp_file(tmp_pat
 
 def test_hidden_and_pending_paths_are_not_listed(tmp_path):
     lake = Lake(tmp_path)
-    for path in ("x/ok.parquet", "x/_pending/y.parquet", "x/.tmp.parquet"):
+    for path in ("x/ok.parquet", "x/sub/ok.parquet", "x/_pending/y.parquet", "x/.tmp.parquet", "x/sub/_y.parquet"):
         lake.write_bytes(path, b"1")
-    assert lake.glob("x/**") == ["x/ok.parquet"] or lake.glob("x/*") == ["x/ok.parquet"]
+    assert lake.glob("x/*.parquet") == ["x/ok.parquet"]  # the pattern matches x/.tmp.parquet too
+    assert lake.glob("x/*/*.parquet") == ["x/sub/ok.parquet"]  # ... and x/_pending/y.parquet, x/sub/_y.parquet
 
 
 def test_missing_file_and_missing_lake_are_clear_errors(tmp_path):

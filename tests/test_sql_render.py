@@ -2,7 +2,8 @@
 changes made for portability leave DuckDB's results as they were.
 
 After an intended change to a model or to the script, refresh the golden files with
-`CRYPTOPULSE_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_sql_render.py` and review the diff.
+`CRYPTOPULSE_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_sql_render.py` (each rewritten file fails its
+test and names itself; unchanged ones pass), review the diff, and rerun without the variable.
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ def rendered(dialect: str) -> str:
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_rendered_sql_matches_its_golden_file(dialect):
-    golden = GOLDEN / f"{dialect}.sql"
-    if os.environ.get("CRYPTOPULSE_UPDATE_GOLDEN"):
-        golden.write_text(rendered(dialect))
-    assert rendered(dialect) == golden.read_text()
+    golden, script = GOLDEN / f"{dialect}.sql", rendered(dialect)
+    before = golden.read_text() if golden.exists() else None
+    if os.environ.get("CRYPTOPULSE_UPDATE_GOLDEN") and script != before:
+        golden.write_text(script)
+        pytest.fail(f"{golden} rewritten: review `git diff {golden}`, then rerun without CRYPTOPULSE_UPDATE_GOLDEN", pytrace=False)
+    assert script == before, f"{golden} differs from the rendered script (refresh: see the module docstring)"
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
