@@ -49,7 +49,7 @@ def day_range(start: dt.date, end: dt.date, max_days: int | None) -> None:
 
 def known_coin(cur: duckdb.DuckDBPyConnection, coin_id: str) -> None:
     if queries.coin(cur, coin_id).num_rows == 0:
-        raise ApiError(404, f"unknown coin {coin_id!r} (see /v1/coins)", "coin_id")
+        raise ApiError(404, f"unknown coin_id {coin_id!r} (see /v1/coins)", "coin_id")
 
 
 def limits(request: Request) -> int:
