@@ -56,6 +56,14 @@ $(VENV)/.dashboard: $(BIN)/cryptopulse
 dashboard: $(VENV)/.dashboard  ## the dashboard over the published data (after `make demo`) on http://127.0.0.1:8501
 	$(BIN)/cryptopulse dashboard --host 127.0.0.1 --port $(or $(PORT),8501)
 
+.PHONY: serve
+$(VENV)/.api: $(BIN)/cryptopulse
+	$(PIP) -e '.[api]'
+	@touch $@
+
+serve: $(VENV)/.api  ## the read API over the published data (after `make demo`) on http://127.0.0.1:8000, docs at /docs (docs/SERVING.md)
+	$(BIN)/cryptopulse serve --host 127.0.0.1 --port $(or $(PORT),8000) --workers $(or $(WORKERS),2)
+
 lock:  ## refresh constraints.txt from the current venv (all extras installed)
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
