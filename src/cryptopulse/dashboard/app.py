@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import partial
 
 import streamlit as st
@@ -21,6 +22,7 @@ PAGES: tuple[tuple[Render, str, str], ...] = (
 
 
 def main() -> None:
+    started = time.perf_counter()
     st.set_page_config(page_title="cryptopulse", layout="wide")
     try:
         pub = published(Lake(settings().lake))
@@ -28,7 +30,7 @@ def main() -> None:
         st.error(str(e))
         return
     sel = sidebar(pub) if pub is not None else None
-    pages = [st.Page(partial(show, render, pub, sel), title=title, url_path=path, default=i == 0)
+    pages = [st.Page(partial(show, render, pub, sel, started), title=title, url_path=path, default=i == 0)
              for i, (render, title, path) in enumerate(PAGES)]
     st.navigation(pages).run()
 

@@ -45,12 +45,13 @@ def sidebar(pub: Published) -> Selection | None:
     labels = {r.coin_id: f"{r.name} ({r.symbol.upper()})" for r in coins.itertuples()}
     if st.session_state.get("coin") not in labels:
         st.session_state["coin"] = next(iter(labels))
-    coin = st.sidebar.selectbox("Coin", list(labels), format_func=labels.get, key="coin")
+    coin = st.sidebar.selectbox("Coin", list(labels), format_func=labels.get, key="coin", bind="query-params")
     first, last = extent["first_day"], extent["last_day"]
     chosen = st.session_state.get("dates")
     if not chosen or not all(first <= d <= last for d in chosen):
         st.session_state["dates"] = (max(first, last - dt.timedelta(days=DEFAULT_DAYS - 1)), last)
-    picked = st.sidebar.date_input("Dates (UTC, inclusive)", min_value=first, max_value=last, key="dates", format="YYYY-MM-DD")
+    picked = st.sidebar.date_input("Dates (UTC, inclusive)", min_value=first, max_value=last, key="dates", format="YYYY-MM-DD",
+                                   bind="query-params")
     start, stop = (picked[0], picked[-1]) if picked else (first, last)  # one day while the second is being picked
     st.sidebar.caption(f"Published data: {first:%Y-%m-%d} → {last:%Y-%m-%d}. All times are UTC.")
     return Selection(coin, labels[coin], start, stop + dt.timedelta(days=1))

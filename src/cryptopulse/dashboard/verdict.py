@@ -59,7 +59,7 @@ def sentences(rows: pd.DataFrame, coin: str, family_tests: int) -> list[str]:
     grangers = granger_table(rows)
     for _, g in grangers[grangers["significant"]].iterrows():
         cause, effect = g["direction"].split(" → ")
-        said.append(f"Granger: past {cause} improves the prediction of {effect} (VAR order {g['VAR order']}, "
+        said.append(f"Granger: the past of {cause} improves the prediction of {effect} (VAR order {g['VAR order']}, "
                     f"corrected p = {fmt.p_value(g['corrected p'])}).")
     if not grangers["significant"].any():
         said.append("No Granger test is significant after correction.")

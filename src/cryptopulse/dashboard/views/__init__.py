@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -18,8 +19,11 @@ log = logging.getLogger("cryptopulse.dashboard")
 Render = Callable[[Published, Selection], None]
 
 
-def show(render: Render, pub: Published | None, sel: Selection | None) -> None:
-    """Draw one page, or the empty-lake line; an unexpected error is one line here and a traceback in the server log."""
+def show(render: Render, pub: Published | None, sel: Selection | None, started: float) -> None:
+    """Draw one page, or the empty-lake line; an unexpected error is one line here and a traceback in the server log.
+
+    The footer names the version shown and the server time of this run (from `started`, a perf_counter reading).
+    """
     if pub is None or sel is None:
         st.info(NO_DATA)
     else:
@@ -29,7 +33,7 @@ def show(render: Render, pub: Published | None, sel: Selection | None) -> None:
             log.exception("page failed")
             st.error(f"{FAILED}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
     version = f"published version {pub.version}" if pub is not None else "nothing published"
-    st.caption(f"{version} · all times UTC · {FOOTER}")
+    st.caption(f"{version} · all times UTC · server {1000 * (time.perf_counter() - started):.0f} ms · {FOOTER}")
 
 
 def require(pub: Published, *tables: str) -> bool:

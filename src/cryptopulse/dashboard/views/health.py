@@ -74,8 +74,9 @@ def _checks(pub: Published) -> None:
     cols[0].metric("Failed checks (latest checked run)", len(failed))
     cols[1].metric("Checks passed", int(checks["passed"].sum()))
     st.caption(f"run {run_id}, checked {fmt.utc(checks['checked_at'].iloc[0])}")
-    if len(failed):
-        st.dataframe(failed[["model", "check_name", "failing_rows", "example"]], hide_index=True)
+    for f in failed.itertuples():
+        example = str(f.example).replace("`", "'")
+        st.markdown(f"✗ **{f.model}.{f.check_name}**: {f.failing_rows:,} failing rows, e.g. `{example}`")
     history = pub.query("failed_checks", 100)
     with st.expander(f"failed checks of every recorded run ({len(history)})"):
         st.dataframe(history, hide_index=True)

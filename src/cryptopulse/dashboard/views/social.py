@@ -56,10 +56,14 @@ def _clicked(event: object) -> str | None:
     return str(pd.Timestamp(points[0]["x"])) if points else None
 
 
+def _spike_label(period: pd.Timestamp, posts: int, z: float) -> str:
+    return f"{fmt.utc(period)} — {posts:,} posts" + ("" if z != z else f", z = {z:+.1f}")
+
+
 def _spike_posts(pub: Published, sel: Selection, series: pd.DataFrame, grain: str, clicked: str | None) -> None:
     st.subheader("Posts behind a spike")
     ranked = series.sort_values(["posts_z", "posts"], ascending=False, na_position="last").head(SPIKES)
-    labels = {str(r.period): f"{fmt.utc(r.period)} — {r.posts:,} posts, z = {r.posts_z:+.1f}" for r in ranked.itertuples()}
+    labels = {str(r.period): _spike_label(r.period, r.posts, r.posts_z) for r in ranked.itertuples()}
     if clicked is not None and clicked != st.session_state.get("social_clicked"):
         st.session_state["social_clicked"] = clicked
         st.session_state[SPIKE_KEY] = clicked
