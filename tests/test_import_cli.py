@@ -12,7 +12,7 @@ import duckdb
 from cryptopulse.cli import app
 from cryptopulse.lake import Lake
 from cryptopulse.pipeline import run
-from test_importers_real import real
+from realdata import real
 
 
 def rows(warehouse: str, sql: str) -> list[tuple]:

@@ -16,23 +16,13 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from cryptopulse.lake import Lake
 from cryptopulse.sources.importers import ImportFileError, ImportReport, import_file
 from cryptopulse.sources.importers.catalog import LANDED_LIST
-
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-
-
-def real(relpath: str) -> Path:
-    """A shared real file; a missing one fails the test (these tests never shrink to what happens to be there)."""
-    path = REAL / relpath
-    assert path.is_file(), f"{path}: the shared real data is missing (expected at ../shared/data/real beside the project)"
-    return path
-
+from realdata import REAL, real
 
 # file → (format, read, loaded, duplicates, quarantined, reasons, derived ids, mapping of a CSV: field → column)
 EXPECTED = {
@@ -78,9 +68,10 @@ EXPECTED = {
 
 
 def test_every_shared_real_file_is_listed_here():
-    """A file added to ../shared/data/real/ must get its counts here too."""
-    on_disk = {str(p.relative_to(REAL)) for p in REAL.glob("*/*") if p.suffix in (".csv", ".json", ".jsonl")}
-    assert REAL.is_dir(), f"{REAL}: the shared real data is missing"
+    """A file added to ../shared/data/real/{tweets,reddit,prices}/ must get its counts here too."""
+    assert REAL.is_dir(), f"{REAL}: the shared real data is missing (the tests need ../shared/data/real beside the project)"
+    on_disk = {str(p.relative_to(REAL)) for folder in ("tweets", "reddit", "prices") for p in (REAL / folder).iterdir()
+               if p.name != "README.md"}
     assert on_disk == set(EXPECTED)
 
 
