@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,14 +22,45 @@ def invoke(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([CRYPTOPULSE, *args], capture_output=True, text=True, env=env, timeout=300)
 
 
+# The tiny lake's literal rows (tests/rawfiles.py): 2 days × 24 hours, 2 priced coins, 7 valid posts naming coins 8 times.
+TINY_ROWS = {"dim_time": 48, "fct_coin_hourly": 96, "fct_post": 7, "bridge_post_coin": 8}
+
+
+def table_rows(output: str) -> dict[str, list[str]]:
+    """The body rows of the Rich tables printed in `output`: first cell → the other cells."""
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if line.startswith("│") and cells[0]:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def checks_of(warehouse: str, run_id: str) -> tuple[int, int]:
+    """(passed, total) quality checks the warehouse recorded for a run."""
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        return con.execute("SELECT count(*) FILTER (WHERE passed), count(*) FROM quality_results WHERE run_id = ?", [run_id]).fetchone()
+    finally:
+        con.close()
+
+
 def test_run_prints_counts_checks_times_and_locations(tiny, cli):
     result = cli.invoke(app, ["run", "--lake", tiny.lake, "--warehouse", tiny.warehouse])
     assert result.exit_code == 0, result.output
-    out = result.output
-    assert "fct_post" in out and "bridge_post_coin" in out
-    assert "quality checks passed" in out
-    assert "stage" in out and "publish" in out and " s" in out
-    assert tiny.warehouse in out.replace("\n", "")
+    out, flat = result.output, " ".join(result.output.split())  # Rich wraps long lines
+    run_id = re.match(r"run (\S+) over days \[2024-01-01, 2024-01-03\)", out)[1]
+    assert "staged coin_hourly: 101 received = 96 staged + 2 duplicates + 3 quarantined (unknown_coin 3)" in flat
+    assert "staged posts: 11 received = 7 staged + 1 duplicates + 3 quarantined (bad_timestamp 1, empty_text 1, missing_id 1)" in flat
+    rows = table_rows(out)  # table | rows (interval) | seconds | published rows | files
+    assert {t: (int(rows[t][0]), int(rows[t][2])) for t in TINY_ROWS} == {t: (n, n) for t, n in TINY_ROWS.items()}
+    passed, total = checks_of(tiny.warehouse, run_id)
+    assert passed == total > 50 and f"✓ {passed}/{total} quality checks passed" in flat
+    times = re.search(r"time: stage (\d+\.\d\d) s build (\d+\.\d\d) s publish (\d+\.\d\d) s \(total (\d+\.\d\d) s\)", flat)
+    *steps, total_s = map(float, times.groups())
+    assert min(steps) > 0 and sum(steps) <= total_s + 0.02
+    assert f"warehouse: {tiny.warehouse}" in out.replace("\n", "")
+    assert f"published: {Path(tiny.lake) / 'published'}" in out.replace("\n", "")
 
 
 def test_sql_prints_csv(tiny, cli):
@@ -39,16 +72,21 @@ def test_sql_prints_csv(tiny, cli):
 
 
 def test_status_lists_tables_runs_and_checks(tiny, cli):
-    cli.invoke(app, ["run", "--lake", tiny.lake, "--warehouse", tiny.warehouse])
-    result = cli.invoke(app, ["status", "--lake", tiny.lake, "--warehouse", tiny.warehouse])
-    assert result.exit_code == 0
-    assert "fct_coin_hourly" in result.output and "96" in result.output
-    assert "ok" in result.output and "passed" in result.output
+    run_id = json.loads(cli.invoke(app, ["run", "--json", "--lake", tiny.lake, "--warehouse", tiny.warehouse]).output)["run_id"]
+    result = cli.invoke(app, ["status", "--lake", tiny.lake])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert f"published version 1 in {Path(tiny.lake) / 'published'}: run {run_id} at " in result.output.replace("\n", "")
+    assert "last days [2024-01-01, 2024-01-03)" in flat
+    rows = table_rows(result.output)
+    assert {t: int(rows[t][0]) for t in TINY_ROWS} == TINY_ROWS
+    (last_run,) = [cells for name, cells in rows.items() if run_id.startswith(name.rstrip("…"))]
+    assert (last_run[1], last_run[3]) == ("ok", "1")  # status, published version
+    passed, total = checks_of(tiny.warehouse, run_id)
+    assert passed == total > 50 and f"last checks (run {run_id}): {passed}/{total} passed" in flat
 
 
 def test_json_report(tiny, cli):
-    import json
-
     result = cli.invoke(app, ["run", "--json", "--lake", tiny.lake, "--warehouse", tiny.warehouse])
     report = json.loads(result.output)
     assert report["status"] == "ok"
