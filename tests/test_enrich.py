@@ -44,12 +44,15 @@ def test_enrich_scores_only_unscored_posts_and_reruns_change_nothing(small):
     assert any(name.startswith("mart_coin_hourly/") for name in published)
 
 
-def test_enrich_in_two_halves_equals_one_enrich(small, tmp_path):
-    run(small)
-    enrich(small, workers=1, publish=False)
-    whole = table_hashes(small.warehouse, ENRICHED)
-    enrich(small, workers=1, rescore=True, publish=False)
-    assert table_hashes(small.warehouse, ENRICHED) == whole
+def test_enrich_in_two_halves_equals_one_enrich(small):
+    whole = run(small).interval
+    half = Interval(whole.start, whole.start + (whole.end - whole.start) / 2)
+    assert enrich(small, half, workers=1, publish=False).rebuilt == [str(half.start), str(whole.end)]
+    assert enrich(small, workers=1, publish=False).rebuilt == [str(half.end), str(whole.end)]
+    halves = table_hashes(small.warehouse, ENRICHED)
+    once = enrich(small, workers=1, rescore=True, publish=False)  # every day again, in one call
+    assert once.rebuilt == [str(whole.start), str(whole.end)] and once.posts_scored == halves["fct_post_sentiment"][0]
+    assert table_hashes(small.warehouse, ENRICHED) == halves
 
 
 def test_a_pipeline_run_after_enrich_keeps_the_scores_and_marts(small):
