@@ -57,8 +57,9 @@ def key(api_lake: Settings, request: pytest.FixtureRequest) -> dict[str, str]:
     return {"X-API-Key": secret}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def client(api_lake: Settings) -> TestClient:
+    """One app for the tests that need no settings of their own (each test brings its own key)."""
     return client_for(api_lake)
 
 

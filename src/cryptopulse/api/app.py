@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, api_settings: ApiSettings | Non
     lake = Lake(settings.lake)
     state = ApiState(
         api_settings,
-        Versions(lake, api_settings.version_check, api_settings.threads),
+        Versions(lake, api_settings.version_check, api_settings.threads, api_settings.memory_tables),
         KeyRing(lake, api_settings.key_refresh),
         RateLimiter(api_settings.rate, api_settings.burst),
         settings.freshness_hours,

@@ -107,7 +107,7 @@ def build_router(max_page_size: int) -> APIRouter:
         return respond(request, fmt, ("dim_coin", "agg_coin_monthly"), produce)
 
     @table_route(router, "/coins/{coin_id}/social", schemas.SocialPeriod,
-                 "A coin's social volume and sentiment per hour or day, with a 95 % band and z-scores against its baseline")
+                 "A coin's social volume and sentiment per hour or day (bots and spam left out), as the sentiment marts hold them")
     def social(
         request: Request, coin_id: CoinId, start: Start, end: End, fmt: FormatQ = None,
         grain: Annotated[Literal["hour", "day"], Query(description="hour or day (UTC).")] = "day",
@@ -116,9 +116,8 @@ def build_router(max_page_size: int) -> APIRouter:
 
         def produce(cur: duckdb.DuckDBPyConnection, _: Snapshot) -> Answer:
             known_coin(cur, coin_id)
-            return Answer(queries.social_series(cur, coin_id, start, end, grain))
-        mart = "mart_coin_daily" if grain == "day" else "mart_coin_hourly"
-        return respond(request, fmt, ("dim_coin", mart, "bridge_post_coin", "fct_post_sentiment"), produce)
+            return Answer(queries.coin_sentiment(cur, coin_id, start, end, grain))
+        return respond(request, fmt, ("dim_coin", "mart_coin_daily" if grain == "day" else "mart_coin_hourly"), produce)
 
     @table_route(router, "/social/dominance", schemas.Dominance, "Each tracked coin's share of one day's posts (social dominance)")
     def dominance(request: Request, day: Annotated[dt.date, Query(description="The UTC day (YYYY-MM-DD).")],

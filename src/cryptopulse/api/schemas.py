@@ -57,20 +57,17 @@ class MarketMonth(BaseModel):
 
 class SocialPeriod(BaseModel):
     period: dt.datetime = Field(description="Start of the UTC hour or day.")
-    posts: int | None
+    posts: int | None = Field(description="Posts naming the coin, bots and spam left out.")
     flagged_posts: int | None
     scored_posts: int | None
     unique_authors: int | None
-    social_dominance: float | None
-    bot_share: float | None
-    sentiment_mean: float | None
-    sentiment_sd: float | None
-    sentiment_low: float | None
-    sentiment_high: float | None
-    posts_z: float | None
-    sentiment_z: float | None
-    dominance_z: float | None
-    bot_share_z: float | None
+    social_dominance: float | None = Field(description="Share of the period's posts naming any tracked coin.")
+    sentiment_mean: float | None = Field(description="Mean VADER compound score, -1…1.")
+    sentiment_weighted: float | None = Field(description="Engagement-weighted mean (hours only).")
+    share_bullish: float | None
+    share_bearish: float | None
+    sentiment_z: float | None = Field(description="Against the coin's trailing 20 days (days only).")
+    posts_z: float | None = Field(description="Against the coin's trailing 20 days (days only).")
 
 
 class Dominance(BaseModel):

@@ -27,8 +27,8 @@ class _Held:
 class Versions:
     """The current snapshot of a lake, checked for a newer version at most every `check_every` seconds."""
 
-    def __init__(self, lake: Lake, check_every: float, threads: int = 1) -> None:
-        self.lake, self.check_every, self.threads = lake, check_every, threads
+    def __init__(self, lake: Lake, check_every: float, threads: int = 1, memory_tables: tuple[str, ...] = ()) -> None:
+        self.lake, self.check_every, self.threads, self.memory_tables = lake, check_every, threads, memory_tables
         self._current: _Held | None = None
         self._next_check = 0.0
         self._lock = threading.Lock()  # guards _current and lease counts
@@ -88,10 +88,26 @@ class Versions:
             if version is None and self._current is None:
                 raise NoPublishedData(f"nothing published yet in {self.lake.uri('published')} (run `cryptopulse run`)")
             if version is not None and (self._current is None or self._current.snapshot.version != version):
-                self._swap(open_snapshot(self.lake, self.threads))
+                self._swap(self._open())
             self._next_check = time.monotonic() + self.check_every
         finally:
             self._refreshing.release()
+
+    def _open(self) -> Snapshot:
+        """The current version, its `memory_tables` copied into memory (before any request sees it)."""
+        snapshot = open_snapshot(self.lake, self.threads)
+        try:
+            cursor = snapshot.cursor()
+            for name in self.memory_tables:
+                if name in snapshot.tables:
+                    cursor.execute(f'CREATE TABLE "{name}__memory" AS SELECT * FROM "{name}"')
+                    cursor.execute(f'DROP VIEW "{name}"')
+                    cursor.execute(f'ALTER TABLE "{name}__memory" RENAME TO "{name}"')
+            cursor.close()
+        except BaseException:
+            snapshot.close()
+            raise
+        return snapshot
 
     def _swap(self, snapshot: Snapshot) -> None:
         with self._lock:

@@ -332,3 +332,27 @@ def social_dominance(cur: duckdb.DuckDBPyConnection, day: dt.date) -> pa.Table:
         "ORDER BY m.social_dominance DESC NULLS LAST, m.coin_id",
         (day,),
     )
+
+
+_SENTIMENT = {  # the mart of a grain, and its columns that the other grain lacks
+    "day": ("mart_coin_daily", "CAST(date AS TIMESTAMP)", "CAST(NULL AS DOUBLE)", "sentiment_z", "posts_z"),
+    "hour": ("mart_coin_hourly", "ts_hour", "sentiment_weighted", "CAST(NULL AS DOUBLE)", "CAST(NULL AS DOUBLE)"),
+}
+
+
+def coin_sentiment(cur: duckdb.DuckDBPyConnection, coin_id: str, start: dt.date, end: dt.date, grain: str = "day") -> pa.Table:
+    """A coin's published social measures per day or hour of [start, end), as the marts hold them (flagged posts left out
+    of every measure but flagged_posts): posts, authors, dominance, mean sentiment, bullish/bearish shares; per day also
+    the z-scores against the coin's trailing 20 days, per hour the engagement-weighted sentiment."""
+    table, period, weighted, sentiment_z, posts_z = _SENTIMENT[_grain(grain)]
+    return _fetch(
+        cur,
+        f"""
+        SELECT {period} AS period, posts, flagged_posts, scored_posts, unique_authors, social_dominance, sentiment_mean,
+               {weighted} AS sentiment_weighted, share_bullish, share_bearish, {sentiment_z} AS sentiment_z, {posts_z} AS posts_z
+        FROM {table}
+        WHERE coin_id = ? AND date >= ? AND date < ?
+        ORDER BY period
+        """,
+        (coin_id, start, end),
+    )
