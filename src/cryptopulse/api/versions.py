@@ -1,11 +1,13 @@
 """The published version the API answers from: swapped when a new one is published, closed after its last request.
 
 Each request leases one `Snapshot` for its whole life, so everything it reads comes from one version; a publish
-only changes which snapshot the *next* lease gets. A retired snapshot is closed when its last lease ends.
+only changes which snapshot the *next* lease gets, once the new version is open (it opens in the background while
+the previous one keeps serving). A retired snapshot is closed when its last lease ends.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from cryptopulse.lake import Lake
 from cryptopulse.read import NoPublishedData, Snapshot, open_snapshot
 from cryptopulse.read.snapshot import current_version
+
+log = logging.getLogger("cryptopulse.api")
 
 
 @dataclass
@@ -76,20 +80,37 @@ class Versions:
             self._close(held)
 
     def _refresh_if_due(self) -> None:
+        """Read the commit point if due; open a newer version in the background (the current one serves meanwhile),
+        or here when there is none yet."""
         if time.monotonic() < self._next_check:
             return
         # With a snapshot in hand, a request never waits for another thread's check: it uses the current one.
         if not self._refreshing.acquire(blocking=self._current is None):
             return
+        opening = False
         try:
             if time.monotonic() < self._next_check:
                 return
             version = current_version(self.lake)
+            self._next_check = time.monotonic() + self.check_every
             if version is None and self._current is None:
                 raise NoPublishedData(f"nothing published yet in {self.lake.uri('published')} (run `cryptopulse run`)")
-            if version is not None and (self._current is None or self._current.snapshot.version != version):
+            if version is None or (self._current is not None and self._current.snapshot.version == version):
+                return
+            if self._current is None:
                 self._swap(self._open())
-            self._next_check = time.monotonic() + self.check_every
+                return
+            opening = True
+            threading.Thread(target=self._open_in_background, name=f"open-version-{version}", daemon=True).start()
+        finally:
+            if not opening:
+                self._refreshing.release()
+
+    def _open_in_background(self) -> None:
+        try:
+            self._swap(self._open())
+        except Exception:  # the current version keeps serving; the next check tries again
+            log.exception("could not open the newly published version")
         finally:
             self._refreshing.release()
 
