@@ -246,7 +246,17 @@ def test_volume_and_post_counts_rise_with_absolute_returns(root: Path, distinct:
     assert np.corrcoef(abs_r, counts)[0, 1] > 0.3
 
 
-def test_report_matches_manifest(run: tuple[Path, GenerateReport], manifest: dict) -> None:
-    report = run[1].as_dict()
-    assert {k: manifest[k] for k in report} == report
+def test_the_report_counts_what_the_files_hold(
+    run: tuple[Path, GenerateReport], markets: list[dict], pages: list[dict], tweets: list[dict], distinct: list[dict], manifest: dict
+) -> None:
+    root, report = run
+    files = [p for p in root.rglob("*") if p.is_file()]
+    points = sum(len(chart(root, c["id"])["prices"]) for c in markets)
+    days = sorted(p.parent.name.removeprefix("date=") for p in (root / RAW / "x/posts").glob("date=*/*.jsonl.gz"))
+    assert (report.coins, report.coin_hours, report.price_points) == (len(markets), len(markets) * 24 * len(days), points)
+    assert (report.posts, report.pages, report.files) == (len(distinct), len(pages), len(files))
+    assert report.duplicates_planted == len(tweets) - len(distinct)
+    assert (report.start, report.end) == (days[0], "2024-06-01") and days[-1] == "2024-05-31"
+    assert (report.scale, report.seed) == (SCALE, SEED)
+    assert {k: manifest[k] for k in report.as_dict()} == report.as_dict()  # the manifest records the report
     assert manifest["generated_at"] == "2024-06-01T00:00:00Z"
