@@ -28,7 +28,9 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -112,6 +114,14 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+def server_cpu(proc: subprocess.Popen) -> float:
+    """CPU seconds (user + system) the server and its workers have used so far."""
+    import psutil
+
+    parent = psutil.Process(proc.pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [parent, *parent.children(recursive=True)])
+
+
 def server_rss(proc: subprocess.Popen) -> int:
     """Resident memory of the server and its workers, in bytes."""
     import psutil
@@ -190,7 +200,8 @@ async def run_users(base_url: str, keys: list[str], urls: dict[str, list[str]], 
         if publish is not None:
             await asyncio.sleep(publish_at)
             t0 = time.perf_counter()
-            await asyncio.to_thread(publish)
+            with ProcessPoolExecutor(1) as pool:  # its own process: the publish must not starve this event loop
+                await asyncio.get_running_loop().run_in_executor(pool, publish)
             publish_seconds = time.perf_counter() - t0
         await asyncio.gather(*tasks)
     return load, time.monotonic() - started, publish_seconds
@@ -289,14 +300,12 @@ def benchmark(lake: Path, args: argparse.Namespace) -> dict[str, object]:
         for url in urls["hourly_month"]:  # the base version's prices (this also warms the server)
             base_prices[base_url + url] = [r["price_usd"] for r in httpx.get(base_url + url, headers={"X-API-Key": keys[0]},
                                                                              timeout=30).json()["rows"]]
-        factors = {str(base["version"]): 1.0}
-
-        def publish() -> None:
-            factors[publish_marked(lake, base, FACTOR)] = FACTOR
-
+        factors = {str(base["version"]): 1.0, str(int(base["version"]) + 1): FACTOR}
         print(f"{args.users} users for {args.seconds:g} s, publish at {args.seconds / 2:g} s…", file=sys.stderr)
+        cpu_before = server_cpu(server)
         load, wall, publish_s = asyncio.run(run_users(base_url, keys[: args.users], urls, args.seconds, (1.0, 3.0),
-                                                      args.seconds / 2, publish))
+                                                      args.seconds / 2, partial(publish_marked, lake, base, FACTOR)))
+        server_cpu_s = server_cpu(server) - cpu_before
         rss_after_load = server_rss(server)
         checked, mixed = mixed_versions(load, base_prices, factors)
         sat = saturation(base_url, keys, urls, args.saturation_seconds, steps) if args.saturation_seconds > 0 else []
@@ -311,6 +320,8 @@ def benchmark(lake: Path, args: argparse.Namespace) -> dict[str, object]:
         **summary(load, wall),
         "versions_seen": sorted({s.version for s in load.samples if s.version}, key=int),
         "publish_seconds": round(publish_s or 0, 2),
+        "server_cpu_ms_per_request": round(server_cpu_s * 1000 / max(1, len(load.samples)), 1),
+        "capacity_rps_if_the_cores_were_free": round(os.cpu_count() * len(load.samples) / max(server_cpu_s, 1e-9)),
         "hourly_answers_checked": checked, "mixed_version_answers": mixed,
         "server_rss_mb": round(rss_after_load / 2**20), "server_rss_mb_after_saturation": round(rss_after_saturation / 2**20),
         "saturation_steps": sat,
