@@ -39,6 +39,7 @@ from cryptopulse.read import open_snapshot, queries
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "dashboard"
 FIRST, SECOND = Interval.parse("2024-05-11", "2024-05-25"), Interval.parse("2024-05-25", "2024-06-01")
 NO_DATA = "no data yet — run cryptopulse run"
+TITLES = {"markets": "Markets", "social": "Social", "price-vs-sentiment": "Price vs sentiment", "health": "Data health"}
 
 
 @dataclass
@@ -81,7 +82,16 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def site(small_raw: Path, tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Site]:
+def page(browser: Browser) -> Iterator[Page]:
+    """One browser session for the whole module: pages are reached through the sidebar, as a user does."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def site(small_raw: Path, tmp_path_factory: pytest.TempPathFactory, page: Page) -> Iterator[Site]:
+    """The server, started over an empty lake (each page's text kept), then the lake published under it."""
     root = tmp_path_factory.mktemp("dashboard")
     shutil.copytree(small_raw, root / "lake")
     settings = settings_for(root)
@@ -89,25 +99,26 @@ def site(small_raw: Path, tmp_path_factory: pytest.TempPathFactory, browser: Bro
     server = start(settings.lake, port)
     site = Site(f"http://127.0.0.1:{port}", settings, server)
     try:
-        page = browser.new_page()
-        for name, path in PAGES.items():
-            site.empty[name] = open_page(page, site, path)
-        page.close()
+        open_page(page, site)
+        for name in TITLES:
+            site.empty[name] = show(page, site, name)
         publish_small_lake(settings)
         yield site
     finally:
         stop(server)
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield context.new_page()
-    context.close()
+def open_page(page: Page, site: Site) -> str:
+    """Load the dashboard's first page in the session (a full page load)."""
+    page.goto(site.url)
+    page.wait_for_function(READY, timeout=60_000)
+    return main_text(page)
 
 
-def open_page(page: Page, site: Site, path: str, query: str = "") -> str:
-    page.goto(f"{site.url}/{path}{query}")
+def show(page: Page, site: Site, name: str) -> str:
+    """Go to a page through the sidebar link, as a user does; its text once complete."""
+    page.locator('[data-testid="stSidebarNav"] a', has_text=TITLES[name]).click()
+    page.wait_for_url(re.compile(re.escape(f"{site.url}/{PAGES[name]}") + r"(\?[^/]*)?(#.*)?$"))
     page.wait_for_function(READY, timeout=60_000)
     return main_text(page)
 
@@ -164,6 +175,7 @@ def check_page(page: Page, site: Site, name: str) -> None:
     page.set_viewport_size({"width": 1400, "height": min(max(height, 1000), 6000)})
     page.wait_for_function(READY)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def coin_label(site: Site, coin_id: str) -> str:
@@ -183,7 +195,7 @@ def test_an_empty_lake_says_no_data_yet_on_every_page(site):
 
 def test_markets_shows_the_chosen_coins_last_price_and_hours_as_sql_says(site, page):
     coin = largest_coin(site)
-    text = open_page(page, site, "")
+    text = show(page, site, "markets")  # the first interaction since the publish: the data is there
     assert f"Markets — {coin_label(site, coin)}" in text
     (price, hours), = site.sql(
         "SELECT arg_max(price_usd, ts_hour), count(*) FROM fct_coin_hourly WHERE coin_id = ? AND date < ?", [coin, FIRST.end])
@@ -195,7 +207,6 @@ def test_markets_shows_the_chosen_coins_last_price_and_hours_as_sql_says(site, p
 
 
 def test_changing_the_coin_and_the_dates_redraws_markets(site, page):
-    open_page(page, site, "")
     coin = site.sql("SELECT coin_id FROM dim_coin WHERE is_tracked ORDER BY market_cap_rank LIMIT 1 OFFSET 1")[0][0]
     pick(page, "Coin", coin_label(site, coin))
     (price,), = site.sql("SELECT arg_max(price_usd, ts_hour) FROM fct_coin_hourly WHERE coin_id = ?", [coin])
@@ -215,6 +226,7 @@ def test_changing_the_coin_and_the_dates_redraws_markets(site, page):
     assert len(drawn["y"]) == hours
     assert [dt.datetime.fromisoformat(drawn["x"][i]) for i in (0, -1)] == [first, last]
     assert "dates=2024-05-15&dates=2024-05-18" in page.url  # the view can be shared as a link
+    open_page(page, site)  # a fresh session for the next tests: the first coin, the default dates
 
 
 def day_posts(site: Site, coin: str, day: dt.date) -> tuple[int, int]:
@@ -228,7 +240,7 @@ def day_posts(site: Site, coin: str, day: dt.date) -> tuple[int, int]:
 
 def test_social_counts_and_the_posts_behind_a_spike_equal_sql(site, page):
     coin = largest_coin(site)
-    open_page(page, site, "social")
+    show(page, site, "social")
     (posts, flagged), = site.sql("SELECT sum(posts), sum(flagged_posts) FROM mart_coin_daily WHERE coin_id = ?", [coin])
     assert number(metric(page, "Posts (bot/spam left out)")) == posts
     assert number(metric(page, "Flagged as bot/spam")) == flagged
@@ -275,7 +287,7 @@ def test_social_z_scores_and_the_sentiment_band_agree_with_pandas(site):
 
 def test_price_vs_sentiment_says_what_the_analysis_found_and_nothing_more(site, page):
     coin = largest_coin(site)
-    text = open_page(page, site, "price-vs-sentiment")
+    text = show(page, site, "price-vs-sentiment")
     (lag, r, significant), = site.sql(
         """SELECT lag, statistic, significant FROM analysis_lead_lag
            WHERE coin_id = ? AND series = 'sentiment' AND test = 'xcorr' ORDER BY abs(statistic) DESC LIMIT 1""", [coin])
@@ -289,14 +301,13 @@ def test_price_vs_sentiment_says_what_the_analysis_found_and_nothing_more(site, 
     quiet = [c for (c,) in site.sql(
         "SELECT coin_id FROM analysis_lead_lag GROUP BY coin_id HAVING NOT bool_or(significant) ORDER BY coin_id")]
     assert quiet, "the small dataset has coins without a planted lead"
-    page.set_viewport_size({"width": 1400, "height": 1000})
     pick(page, "Coin", coin_label(site, quiet[0]))
     eventually(page, lambda p: f"Nothing is significant for {coin_label(site, quiet[0])}" in main_text(p), True)
     assert "leads returns by" not in main_text(page)
 
 
 def test_data_health_shows_the_version_runs_checks_and_quarantine_as_recorded(site, page):
-    text = open_page(page, site, "health")
+    text = show(page, site, "health")
     assert metric(page, "Published version") == site.version()
     (failed,), = site.sql(
         "SELECT count(*) FILTER (WHERE NOT passed) FROM quality_results "
@@ -356,15 +367,13 @@ def test_prices_keep_four_significant_digits():
 
 
 def test_a_new_publish_appears_on_the_next_interaction_without_restart(site, page):
-    open_page(page, site, "")
     before = site.version()
     assert f"published version {before}" in main_text(page)
     run(site.settings, SECOND)
     after = site.version()
     assert after != before
     (last_day,), = site.sql("SELECT max(date) FROM dim_time")
-    smallest = site.sql("SELECT coin_id FROM dim_coin WHERE is_tracked ORDER BY market_cap_rank DESC LIMIT 1")[0][0]
-    pick(page, "Coin", coin_label(site, smallest))  # the next interaction
+    show(page, site, "markets")  # the next interaction
     eventually(page, lambda p: f"published version {after}" in main_text(p), True)
     assert f"→ {last_day:%Y-%m-%d}. All times are UTC." in page.inner_text('[data-testid="stSidebar"]')
     assert site.server.poll() is None  # the same server process throughout

@@ -82,7 +82,7 @@ def returns_and_sentiment(df: pd.DataFrame) -> go.Figure:
     fig.add_trace(go.Scatter(x=df["ts_hour"], y=df["sentiment_24h"], name="sentiment (trailing 24 h)", mode="lines"),
                   secondary_y=True)
     fig.update_yaxes(title_text="cumulative log return (%)", secondary_y=False)
-    fig.update_yaxes(title_text="mean sentiment", secondary_y=True)
+    fig.update_yaxes(title_text="mean sentiment", secondary_y=True, tickmode="auto", tickformat=".2f", showgrid=False)
     fig.update_xaxes(title_text=UTC_AXIS)
     return _layout(fig, 420)
 

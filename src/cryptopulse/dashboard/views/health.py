@@ -31,12 +31,12 @@ def render(pub: Published, sel: Selection) -> None:
 
 def _version(pub: Published) -> None:
     snap = pub.snapshot
-    cols = st.columns(3)
+    cols = st.columns([1, 3])
     cols[0].metric("Published version", snap.version)
-    cols[1].metric("Published at", fmt.utc(snap.published_at))
-    cols[2].metric("Last interval published", " → ".join(snap.interval) if snap.interval else "–")
+    interval = " → ".join(snap.interval) if snap.interval else "–"
+    cols[1].markdown(f"published **{fmt.utc(snap.published_at)}** by run `{snap.run_id}`  \nlast interval published: **{interval}**")
     tables = pd.DataFrame([(t.name, t.rows, len(t.files)) for t in snap.tables.values()], columns=["table", "rows", "files"])
-    with st.expander(f"{len(tables)} published tables, run {snap.run_id}"):
+    with st.expander(f"{len(tables)} published tables"):
         st.dataframe(tables, hide_index=True)
 
 
@@ -98,12 +98,13 @@ def _freshness(pub: Published) -> None:
     if fresh.empty:
         st.info("nothing published per source yet — run `cryptopulse run`")
         return
-    end = pd.Timestamp(pub.snapshot.interval[1]) if pub.snapshot.interval else fresh["newest"].max()
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
     limit = freshness_hours()
-    fresh["hours behind interval end"] = ((end - fresh["newest"]).dt.total_seconds() / 3600).round(1)
-    fresh["stale"] = fresh["hours behind interval end"] > limit
-    st.caption(f"Newest record per dataset and source; stale when more than {limit} h before the end of the last published "
-               f"interval ({fmt.utc(end)}).")
+    fresh["age now (h)"] = ((now - fresh["newest"]).dt.total_seconds() / 3600).round(1)
+    fresh["behind the freshest source (h)"] = ((fresh["newest"].max() - fresh["newest"]).dt.total_seconds() / 3600).round(1)
+    fresh["stale"] = fresh["age now (h)"] > limit
+    st.caption(f"Newest published record per dataset and source; stale when older than {limit} h now "
+               f"({fmt.utc(now)}; CRYPTOPULSE_FRESHNESS_HOURS).")
     st.dataframe(fresh, hide_index=True, column_config={"newest": st.column_config.DatetimeColumn("newest (UTC)")})
     if pub.has("staging_stats"):
         st.markdown("**Staging per dataset**")

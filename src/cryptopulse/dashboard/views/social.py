@@ -72,7 +72,8 @@ def _spike_posts(pub: Published, sel: Selection, series: pd.DataFrame, grain: st
         labels = {chosen: f"{fmt.utc(pd.Timestamp(chosen))} (clicked)", **labels}
     if chosen not in labels:
         st.session_state[SPIKE_KEY] = next(iter(labels))
-    period = st.selectbox(f"Pick a {grain} (largest post-count z-scores first; or click a bar above)", list(labels),
+    article = "an" if grain == "hour" else "a"
+    period = st.selectbox(f"Pick {article} {grain} (largest post-count z-scores first; or click a bar above)", list(labels),
                           format_func=labels.get, key=SPIKE_KEY)
     start = pd.Timestamp(period).to_pydatetime()
     end = start + STEP[grain]
