@@ -13,6 +13,8 @@ import duckdb
 import pytest
 
 from cryptopulse.cli import app
+from cryptopulse.lake import Lake
+from cryptopulse.read import open_snapshot
 
 CRYPTOPULSE = str(Path(sys.executable).with_name("cryptopulse"))
 
@@ -66,8 +68,8 @@ def test_run_prints_counts_checks_times_and_locations(tiny, cli):
 def test_sql_prints_csv(tiny, cli):
     cli.invoke(app, ["run", "--lake", tiny.lake, "--warehouse", tiny.warehouse])
     result = cli.invoke(app, ["sql", "SELECT coin_id, count(*) AS n FROM bridge_post_coin GROUP BY 1 ORDER BY 1", "--csv",
-                              "--warehouse", tiny.warehouse])
-    assert result.exit_code == 0
+                              "--lake", tiny.lake])
+    assert result.exit_code == 0, result.output
     assert result.output.splitlines() == ["coin_id,n", "bitcoin,3", "bitcoin-cash,2", "ethereum,2", "harmony,1"]
 
 
@@ -97,19 +99,19 @@ def test_json_report(tiny, cli):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["run", "--lake", "/nonexistent/lake"], "lake not found at /nonexistent/lake"),
+        (["run", "--lake", "{tmp}/none/lake"], "lake not found at {tmp}/none/lake"),
         (["run", "--start", "2024-02-30", "--end", "2024-03-01"], "--start '2024-02-30' is not a date"),
         (["run", "--start", "2024-03-01", "--end", "2024-03-01"], "empty interval"),
         (["run", "--start", "2024-03-01"], "give both --start and --end"),
-        (["sql", "SELECT 1", "--warehouse", "/nonexistent/w.duckdb"], "warehouse not found"),
+        (["sql", "SELECT 1", "--lake", "{tmp}/none/lake"], "lake not found at {tmp}/none/lake"),
         (["generate", "--scale", "-1", "--lake", "/tmp/x"], "--scale must be positive"),
         (["run", "--batch-days", "0", "--start", "2024-03-01", "--end", "2024-03-02"], "--batch-days must be at least 1"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(args, message, tmp_path):
-    result = invoke(*args)
+    result = invoke(*(a.format(tmp=tmp_path) for a in args))
     assert result.returncode == 2, result.stderr
-    assert message in result.stderr
+    assert message.format(tmp=tmp_path) in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
 
@@ -124,7 +126,7 @@ def test_unreadable_config_file_is_named(tmp_path):
 
 def test_bad_sql_is_a_user_error(tiny, cli):
     cli.invoke(app, ["run", "--lake", tiny.lake, "--warehouse", tiny.warehouse])
-    result = invoke("sql", "SELECT nope FROM fct_post", "--warehouse", tiny.warehouse)
+    result = invoke("sql", "SELECT nope FROM fct_post", "--lake", tiny.lake)
     assert result.returncode == 2
     assert "query failed" in result.stderr
 
@@ -163,6 +165,24 @@ def test_demo_generates_runs_and_scores_so_the_sentiment_marts_are_filled(tmp_pa
     con.close()
     assert posts == scored > 0 and unscored == 0
     assert any((lake / "published" / "mart_coin_hourly").rglob("*.parquet"))
+    assert_demo_says_what_to_look_at_next(result.stdout, lake)
+
+
+def assert_demo_says_what_to_look_at_next(stdout: str, lake: Path) -> None:
+    """The demo ends with the published paths, the analysis' finding (as published), the dashboard and the API."""
+    tail = stdout[stdout.index("What to look at next"):].splitlines()[1:]
+    said = dict(line.split(None, 1) for line in tail if line.strip())
+    assert said["published"] == f"{lake / 'published'} (manifest: {lake / 'published' / '_manifest.json'})"
+    assert (lake / "published" / "_manifest.json").is_file()
+    with open_snapshot(Lake(str(lake))) as snapshot:
+        coins, leading = snapshot.con.execute(
+            "SELECT count(DISTINCT coin_id), count(DISTINCT coin_id) FILTER (WHERE significant) FROM analysis_lead_lag").fetchone()
+    assert coins == 5  # scale 0.01: five coins, each with 504 hours
+    expected = f"{leading} of {coins} coins show a lead or lag" if leading else f"for any of {coins} coins"
+    assert expected in said["finding"]
+    assert "make dashboard" in said["dashboard"] and "cryptopulse dashboard" in said["dashboard"]
+    assert "make serve" in said["API"] and "cryptopulse serve" in said["API"]
+    assert not (lake / "analysis" / "charts").exists()  # the demo's analyze draws no charts (cryptopulse analyze does)
 
 
 def test_run_in_batches_prints_one_line_per_batch_then_the_report(small, cli):

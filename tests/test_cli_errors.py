@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,8 @@ from conftest import settings_for
 from cryptopulse.analysis.enrich import enrich
 from cryptopulse.analysis.leadlag import granger, hours_needed, largest_lag
 from cryptopulse.cli import app
+from cryptopulse.lake import Lake
+from cryptopulse.lake.lock import run_lock
 from cryptopulse.pipeline import run
 
 
@@ -117,6 +120,27 @@ def test_a_lake_path_with_a_single_quote_is_refused(tiny, cli, clean_env, tmp_pa
 def test_days_outside_the_supported_range_are_refused(tiny, cli, clean_env, start, end, named):
     result = cli.invoke(app, ["run", "--start", start, "--end", end, "--lake", tiny.lake, "--warehouse", tiny.warehouse])
     assert_one_line_error(result, named, "out of range")
+
+
+CRYPTOPULSE = str(Path(sys.executable).with_name("cryptopulse"))
+
+
+def test_a_run_is_refused_while_another_holds_the_lake_and_queues_with_wait(tiny):
+    """The lock is per process: the competing runs are real processes, the holder is this one."""
+    args = [CRYPTOPULSE, "run", "--lake", tiny.lake, "--warehouse", tiny.warehouse]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOPULSE_")}
+    with run_lock(Lake(tiny.lake), "holder-run"):
+        refused = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+        waiting = subprocess.Popen([*args, "--wait"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        time.sleep(3)
+        assert waiting.poll() is None  # still waiting for the lock …
+        assert not (Path(tiny.lake) / "staged").exists()  # … having done no work, like the refused run
+    out, errors = waiting.communicate(timeout=180)
+    assert waiting.returncode == 0, errors
+    assert "quality checks passed" in out and (Path(tiny.lake) / "staged").is_dir()
+    assert refused.returncode == 2
+    (line,) = refused.stderr.strip().splitlines()
+    assert "another run holds the lake" in line and "holder-run" in line and "--wait" in line
 
 
 def test_status_of_a_lake_with_nothing_published_says_so(tiny, cli, clean_env):

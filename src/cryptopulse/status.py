@@ -85,6 +85,7 @@ def _kind(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> duckdb
 
 def query(lake: Lake, sql: str) -> tuple[list[str], list[tuple]]:
     """Run read-only query `sql` over the published version's tables: (column names, rows)."""
+    lake.require()
     with open_snapshot(lake) as snapshot:
         check_query(snapshot.con, sql)
         try:
