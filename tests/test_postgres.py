@@ -162,23 +162,23 @@ def test_grant_reader_needs_a_postgres_warehouse(tiny, cli):
     assert "PostgreSQL" in result.output
 
 
-def test_sql_and_status_on_postgres(on_postgres, cli):
+def test_sql_and_status_read_what_postgres_published(on_postgres, cli):
     run(on_postgres)
-    args = ["--warehouse", on_postgres.warehouse]
+    args = ["--lake", on_postgres.lake]
     result = cli.invoke(app, ["sql", "SELECT count(*) AS n FROM dim_time", "--csv", *args])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1] == str(postgres_hashes(on_postgres.warehouse, ("dim_time",))["dim_time"][0])
 
-    result = cli.invoke(app, ["sql", "DELETE FROM dim_time", *args])  # read-only session
+    result = cli.invoke(app, ["sql", "DELETE FROM dim_time", *args])
     assert result.exit_code == 2
     assert "read-only" in result.output and "Traceback" not in result.output
 
-    result = cli.invoke(app, ["status", "--lake", on_postgres.lake, *args])
+    result = cli.invoke(app, ["status", *args])
     assert result.exit_code == 0, result.output
     assert "fct_post" in result.output and "pg_statistic" not in result.output
 
 
 def test_a_bad_postgres_url_is_one_line(tiny, cli):
-    result = cli.invoke(app, ["status", "--warehouse", "postgresql://nobody@127.0.0.1:1/none"])
+    result = cli.invoke(app, ["run", "--lake", tiny.lake, "--warehouse", "postgresql://nobody@127.0.0.1:1/none"])
     assert result.exit_code == 2
     assert "cannot connect to the warehouse" in result.output

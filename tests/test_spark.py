@@ -15,6 +15,7 @@ from conftest import DATA_TABLES, published_hashes
 from cryptopulse.config import Settings, load_settings
 from cryptopulse.engines.spark import CATALOG, spark_warehouse
 from cryptopulse.interval import Interval
+from cryptopulse.lake import Lake
 from cryptopulse.lake.publish import published_tables
 from cryptopulse.pipeline import GateFailed, RunReport, build_step, run, stage_step
 
@@ -140,18 +141,18 @@ def test_warehouse_tables_equal_duckdb_including_quarantine_and_stats(duckdb_run
         assert_same_rows(sorted_frame(spark_table_sql(settings, table)), duckdb_table_frame(duckdb_run, table), table)
 
 
-def test_status_and_sql_read_the_spark_warehouse(spark_run):
+def test_status_and_sql_read_what_spark_published(spark_run):
     from cryptopulse import status
-    from cryptopulse.engines import EngineError
 
     settings, report = spark_run
-    tables = dict(status.collect(settings).tables)
+    lake = Lake(settings.lake)
+    tables = dict(status.collect(lake).tables)
     assert tables["fct_post"] == next(m.rows_written for m in report.models if m.name == "fct_post") > 0
     assert {"dim_coin", "fct_coin_hourly", "quality_results"} <= tables.keys()
-    columns, rows = status.query(settings, "SELECT count(*) AS n FROM dim_coin")
+    columns, rows = status.query(lake, "SELECT count(*) AS n FROM dim_coin")
     assert columns == ["n"] and rows == [(tables["dim_coin"],)]
-    with pytest.raises(EngineError, match=r"^query failed: .*no_such_table"):
-        status.query(settings, "SELECT * FROM no_such_table")
+    with pytest.raises(status.QueryRefused, match=r"^query failed: .*no_such_table"):
+        status.query(lake, "SELECT * FROM no_such_table")
 
 
 def test_rerunning_the_same_interval_changes_nothing(spark_run):
