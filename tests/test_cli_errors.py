@@ -101,6 +101,21 @@ def test_a_lake_under_a_regular_file_is_named(cli, clean_env, tmp_path, command)
     assert_one_line_error(cli.invoke(app, [*command, "--lake", str(blocker / "lake")]), "lake", str(blocker), "is a file", "--lake")
 
 
+@pytest.mark.parametrize(("lake", "said"), [("{file}", "is a file, not a folder"), ("", "must not be empty")])
+def test_a_lake_that_is_a_file_or_empty_is_refused(cli, clean_env, tmp_path, lake, said):
+    (tmp_path / "afile").write_text("not a folder")
+    for command in (["run"], ["status"]):
+        assert_one_line_error(cli.invoke(app, [*command, "--lake", lake.format(file=tmp_path / "afile")]), "lake", said, "--lake")
+
+
+def test_a_published_file_gone_missing_is_one_line(tiny, cli, clean_env):
+    assert cli.invoke(app, ["run", "--lake", tiny.lake, "--warehouse", tiny.warehouse]).exit_code == 0
+    victim = next((Path(tiny.lake) / "published" / "dim_coin").rglob("*.parquet"))
+    victim.unlink()
+    for command in (["status"], ["sql", "SELECT count(*) FROM fct_post"]):
+        assert_one_line_error(cli.invoke(app, [*command, "--lake", tiny.lake]), "cannot read the published version", victim.name)
+
+
 def test_a_warehouse_under_a_regular_file_is_named(tiny, cli, clean_env, tmp_path):
     blocker = tmp_path / "afile"
     blocker.write_text("not a folder")

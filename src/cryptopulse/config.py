@@ -42,6 +42,20 @@ class Settings(BaseModel):
             _no_file_above(Path(value))
         return value
 
+    @field_validator("lake", "warehouse")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("lake", "temp_directory")
+    @classmethod
+    def _a_folder(cls, value: str) -> str:
+        if "://" not in value and value and Path(value).exists() and not Path(value).is_dir():
+            raise ValueError(f"{value} is a file, not a folder")
+        return value
+
     @field_validator("engine")
     @classmethod
     def _known_engine(cls, value: str) -> str:

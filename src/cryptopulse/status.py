@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from cryptopulse.lake import Lake
+from cryptopulse.lake import Lake, LakeError
 from cryptopulse.lake.runlog import recent_runs
-from cryptopulse.read import NoPublishedData, open_snapshot
+from cryptopulse.read import NoPublishedData, Snapshot, open_snapshot
 
 
 class QueryRefused(ValueError):
@@ -40,10 +40,9 @@ class Status:
 
 def collect(lake: Lake, runs: int = 5) -> Status:
     """The published version (nothing when none is published) and the `runs` newest runs of the run log."""
-    lake.require()
     status = Status(runs=recent_runs(lake, runs))
     try:
-        snapshot = open_snapshot(lake)
+        snapshot = published_snapshot(lake)
     except NoPublishedData:
         return status
     with snapshot:
@@ -51,6 +50,15 @@ def collect(lake: Lake, runs: int = 5) -> Status:
         status.interval = snapshot.interval
         status.tables = [(name, table.rows) for name, table in snapshot.tables.items()]
     return status
+
+
+def published_snapshot(lake: Lake) -> Snapshot:
+    """The published version, or one line saying why it cannot be read (no lake, a file listed but missing)."""
+    lake.require()
+    try:
+        return open_snapshot(lake)
+    except duckdb.Error as e:
+        raise LakeError(f"cannot read the published version in {lake.uri('published')}: {_first_line(e)}") from None
 
 
 # Statement types that only read. EXPLAIN is allowed when what it explains is one of these.
@@ -85,8 +93,7 @@ def _kind(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> duckdb
 
 def query(lake: Lake, sql: str) -> tuple[list[str], list[tuple]]:
     """Run read-only query `sql` over the published version's tables: (column names, rows)."""
-    lake.require()
-    with open_snapshot(lake) as snapshot:
+    with published_snapshot(lake) as snapshot:
         check_query(snapshot.con, sql)
         try:
             result = snapshot.con.execute(sql)
