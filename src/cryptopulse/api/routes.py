@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from cryptopulse.api import schemas
 from cryptopulse.api.errors import ApiError, ErrorBody
 from cryptopulse.api.formats import MEDIA_TYPES, Format
-from cryptopulse.api.paging import posts_page
+from cryptopulse.api.paging import POST_TABLES, day_files, posts_page
 from cryptopulse.api.respond import Answer, respond
 from cryptopulse.lake.runlog import recent_runs
 from cryptopulse.read import Snapshot, queries
@@ -150,11 +150,12 @@ def build_router(max_page_size: int) -> APIRouter:
     ) -> Response:
         day_range(start, end, limits(request))
 
-        def produce(cur: duckdb.DuckDBPyConnection, _: Snapshot) -> Answer:
+        def produce(cur: duckdb.DuckDBPyConnection, snap: Snapshot) -> Answer:
             known_coin(cur, coin_id)
-            rows, next_cursor = posts_page(cur, coin_id, start, end, limit, cursor)
+            files = {t: day_files(request.app.state.api.versions, snap, t, start, end) for t in POST_TABLES}
+            rows, next_cursor = posts_page(cur, coin_id, start, end, limit, cursor, files)
             return Answer(rows, {"next_cursor": next_cursor})
-        return respond(request, fmt, ("dim_coin", "bridge_post_coin", "fct_post", "fct_post_sentiment"), produce)
+        return respond(request, fmt, ("dim_coin", *POST_TABLES), produce)
 
     @table_route(router, "/runs", schemas.Run, "The latest pipeline runs, newest first, whatever their outcome (from the run log)")
     def runs(request: Request, fmt: FormatQ = None, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> Response:

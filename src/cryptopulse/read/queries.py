@@ -356,3 +356,39 @@ def coin_sentiment(cur: duckdb.DuckDBPyConnection, coin_id: str, start: dt.date,
         """,
         (coin_id, start, end),
     )
+
+
+def coin_posts_after(
+    cur: duckdb.DuckDBPyConnection,
+    coin_id: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    after: tuple[dt.datetime, str, str] | None,
+    limit: int,
+    day_files: dict[str, list[str] | None],
+) -> pa.Table:
+    """`coin_posts` by keyset: the posts of [start, end) after the key (created_at, source, post_id), oldest first.
+
+    `day_files` gives, per table (bridge_post_coin, fct_post, fct_post_sentiment), the files of the days in range to
+    read instead of its whole view (far cheaper when a table is stored as one file per day), or None for the view.
+    """
+    source = {t: "read_parquet(?, hive_partitioning = true)" if files else t for t, files in day_files.items()}
+    files = [day_files[t] for t in ("bridge_post_coin", "fct_post", "fct_post_sentiment") if day_files[t]]
+    key = after or (None, None, None)
+    return _fetch(
+        cur,
+        f"""
+        SELECT p.created_at, p.source, p.author, p.text, CAST(s.compound AS DOUBLE) AS compound,
+               s.is_flagged, s.is_copy_storm, s.is_high_rate, s.is_spam_pattern,
+               p.like_count, p.retweet_count, p.channel, p.post_id
+        FROM {source["bridge_post_coin"]} AS b
+        JOIN {source["fct_post"]} AS p ON p.source = b.source AND p.post_id = b.post_id AND p.date = b.date
+        LEFT JOIN {source["fct_post_sentiment"]} AS s ON s.source = b.source AND s.post_id = b.post_id AND s.date = b.date
+        WHERE b.coin_id = ? AND b.date >= CAST(? AS DATE) AND b.date <= CAST(? AS DATE)
+          AND p.created_at >= ? AND p.created_at < ?
+          AND (CAST(? AS TIMESTAMP) IS NULL OR (p.created_at, p.source, p.post_id) > (CAST(? AS TIMESTAMP), ?, ?))
+        ORDER BY p.created_at, p.source, p.post_id
+        LIMIT ?
+        """,
+        (*files, coin_id, start, end, start, end, key[0], *key, limit),
+    )
