@@ -83,27 +83,49 @@ def test_rate_limiter_never_exceeds_the_rate_and_uses_over_90_percent_of_it():
     assert min(sum(1 for u in times if t <= u < t + 60) for t in full_windows) >= 108
 
 
-def test_rate_limiter_is_thread_safe_and_evenly_spaced_on_the_real_clock():
-    limiter = RateLimiter(240)  # one call every 0.25 s
-    deadline = time.monotonic() + 2.0
-    granted: list[float] = []
-    lock = threading.Lock()
+class ThreadedClock:
+    """A fake clock for several threads: a sleeper wakes at the time it last read plus its wait (the clock jumps there).
 
-    def work() -> None:
-        while time.monotonic() < deadline:
+    Each read lets the other threads run before it returns, as a preemption right after reading the time would.
+    """
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._read = threading.local()
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        self._read.at = self.now
+        time.sleep(0.0001)  # off the CPU for a moment: the other threads move on before this one uses the time
+        return self._read.at
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.now = max(self.now, self._read.at + seconds)
+        time.sleep(0)
+
+
+def test_rate_limiter_is_thread_safe_and_evenly_spaced():
+    clock = ThreadedClock()
+    limiter = RateLimiter(240, clock=clock, sleep=clock.sleep)  # one call every 0.25 s
+    granted: list[int] = []
+
+    def work(name: int) -> None:
+        for _ in range(50):
             limiter.acquire()
-            with lock:
-                granted.append(time.monotonic())
+            granted.append(name)
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    granted = sorted(g for g in granted if g < deadline)
-    gaps = [b - a for a, b in itertools.pairwise(granted)]
-    assert min(gaps) >= 0.25 - 0.01  # never faster than 240/min
-    assert len(granted) >= int(0.9 * 2.0 * 4)  # ≥ 90 % of 4 calls/s over 2 s
+    times = limiter.calls
+    assert len(times) == len(granted) == 200 and set(granted) == {0, 1, 2, 3}
+    assert times == sorted(times)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 0.25 - 1e-9  # never faster than 240/min, whichever thread asks
+    assert times[-1] - times[0] <= 199 * 0.25 + 1e-6  # and never slower: no thread's wait is lost
 
 
 def test_rate_limiter_caps_a_burst_after_idle_time():
