@@ -33,7 +33,7 @@ def show(render: Render, pub: Published | None, sel: Selection | None, started: 
             log.exception("page failed")
             st.error(f"{FAILED}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
     version = f"published version {pub.version}" if pub is not None else "nothing published"
-    st.caption(f"{version} · all times UTC · server {1000 * (time.perf_counter() - started):.0f} ms · {FOOTER}")
+    st.caption(f"{version} · all times UTC · server {1000 * (time.perf_counter() - started):.1f} ms · {FOOTER}")
 
 
 def require(pub: Published, *tables: str) -> bool:
