@@ -49,6 +49,7 @@ def serve(
     typer.echo(f"serving {settings.lake} on http://{host}:{port} (docs: /docs) with {workers} worker(s)")
     uvicorn.run("cryptopulse.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 access_log=access_log, log_level="info", server_header=False,
+                timeout_keep_alive=30,  # longer than a client's pause between requests: no reuse of a closing connection
                 timeout_worker_healthcheck=60)  # a worker still importing on a busy host is not dead
 
 

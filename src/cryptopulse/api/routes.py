@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
 
 import duckdb
@@ -52,6 +53,19 @@ def known_coin(cur: duckdb.DuckDBPyConnection, coin_id: str) -> None:
         raise ApiError(404, f"unknown coin_id {coin_id!r} (see /v1/coins)", "coin_id")
 
 
+def coin_days(
+    request: Request, coin_id: str, start: dt.date, end: dt.date, fmt: Format | None,
+    query: Callable[[duckdb.DuckDBPyConnection, str, dt.date, dt.date], pa.Table], tables: tuple[str, ...],
+) -> Response:
+    """A known coin's rows of the days [start, end) from `query`, which reads `tables`."""
+    day_range(start, end, limits(request))
+
+    def produce(cur: duckdb.DuckDBPyConnection, _: Snapshot) -> Answer:
+        known_coin(cur, coin_id)
+        return Answer(query(cur, coin_id, start, end))
+    return respond(request, fmt, ("dim_coin", *tables), produce)
+
+
 def limits(request: Request) -> int:
     return request.app.state.api.settings.max_range_days
 
@@ -75,21 +89,11 @@ def build_router(max_page_size: int) -> APIRouter:
 
     @table_route(router, "/coins/{coin_id}/market/hourly", schemas.MarketHour, "A coin's price, market cap and volume per UTC hour")
     def market_hourly(request: Request, coin_id: CoinId, start: Start, end: End, fmt: FormatQ = None) -> Response:
-        day_range(start, end, limits(request))
-
-        def produce(cur: duckdb.DuckDBPyConnection, _: Snapshot) -> Answer:
-            known_coin(cur, coin_id)
-            return Answer(queries.market_hourly(cur, coin_id, start, end))
-        return respond(request, fmt, ("dim_coin", "fct_coin_hourly"), produce)
+        return coin_days(request, coin_id, start, end, fmt, queries.market_hourly, ("fct_coin_hourly",))
 
     @table_route(router, "/coins/{coin_id}/market/daily", schemas.MarketDay, "A coin's daily open/high/low/close, market cap and volume")
     def market_daily(request: Request, coin_id: CoinId, start: Start, end: End, fmt: FormatQ = None) -> Response:
-        day_range(start, end, limits(request))
-
-        def produce(cur: duckdb.DuckDBPyConnection, _: Snapshot) -> Answer:
-            known_coin(cur, coin_id)
-            return Answer(queries.market_daily(cur, coin_id, start, end))
-        return respond(request, fmt, ("dim_coin", "fct_coin_hourly"), produce)
+        return coin_days(request, coin_id, start, end, fmt, queries.market_daily, ("fct_coin_hourly",))
 
     @table_route(router, "/market/monthly", schemas.MarketMonth,
                  "The monthly aggregate: min/max price, market cap and volume per coin and month")
@@ -112,12 +116,8 @@ def build_router(max_page_size: int) -> APIRouter:
         request: Request, coin_id: CoinId, start: Start, end: End, fmt: FormatQ = None,
         grain: Annotated[Literal["hour", "day"], Query(description="hour or day (UTC).")] = "day",
     ) -> Response:
-        day_range(start, end, limits(request))
-
-        def produce(cur: duckdb.DuckDBPyConnection, _: Snapshot) -> Answer:
-            known_coin(cur, coin_id)
-            return Answer(queries.coin_sentiment(cur, coin_id, start, end, grain))
-        return respond(request, fmt, ("dim_coin", "mart_coin_daily" if grain == "day" else "mart_coin_hourly"), produce)
+        mart = "mart_coin_daily" if grain == "day" else "mart_coin_hourly"
+        return coin_days(request, coin_id, start, end, fmt, partial(queries.coin_sentiment, grain=grain), (mart,))
 
     @table_route(router, "/social/dominance", schemas.Dominance, "Each tracked coin's share of one day's posts (social dominance)")
     def dominance(request: Request, day: Annotated[dt.date, Query(description="The UTC day (YYYY-MM-DD).")],
