@@ -360,6 +360,9 @@ def test_verdicts_name_only_what_survives_the_correction():
     assert said[2] == "Granger: the past of returns improves the prediction of post volume (VAR order 4, corrected p = 0.001)."
     assert not any("sentiment improves" in s for s in said)
     assert "not proof that posts move prices" in said[-1]
+    quiet_volume = rows[~((rows["series"] == "volume") & (rows["test"] == "xcorr"))]
+    quiet_volume = pd.concat([quiet_volume, lead_lag_rows(("volume", "xcorr", 5, 0.09, 0.02, 0.6, False))])
+    assert verdict.sentences(quiet_volume, "Bitcoin (BTC)", 100)[1] == "No lag of post volume is significant after correction."
 
 
 def test_prices_keep_four_significant_digits():
