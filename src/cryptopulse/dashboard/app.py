@@ -13,11 +13,12 @@ from cryptopulse.dashboard.data import published, settings
 from cryptopulse.dashboard.views import Render, health, markets, price_sentiment, show, social
 from cryptopulse.lake import Lake, LakeError
 
-PAGES: tuple[tuple[Render, str, str], ...] = (
-    (markets.render, "Markets", "markets"),
-    (social.render, "Social", "social"),
-    (price_sentiment.render, "Price vs sentiment", "price-vs-sentiment"),
-    (health.render, "Data health", "health"),
+# (draw, title, url path, whether it needs a coin: Data health does not)
+PAGES: tuple[tuple[Render, str, str, bool], ...] = (
+    (markets.render, "Markets", "markets", True),
+    (social.render, "Social", "social", True),
+    (price_sentiment.render, "Price vs sentiment", "price-vs-sentiment", True),
+    (health.render, "Data health", "health", False),
 )
 
 
@@ -30,8 +31,8 @@ def main() -> None:
         st.error(str(e))
         return
     sel = sidebar(pub) if pub is not None else None
-    pages = [st.Page(partial(show, render, pub, sel, started), title=title, url_path=path, default=i == 0)
-             for i, (render, title, path) in enumerate(PAGES)]
+    pages = [st.Page(partial(show, render, pub, sel, started, needs_coin), title=title, url_path=path, default=i == 0)
+             for i, (render, title, path, needs_coin) in enumerate(PAGES)]
     st.navigation(pages).run()
 
 

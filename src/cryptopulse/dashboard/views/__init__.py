@@ -16,15 +16,15 @@ FOOTER = "end of page"  # the last element of every page: a browser waiting for 
 FAILED = "could not draw this page"
 log = logging.getLogger("cryptopulse.dashboard")
 
-Render = Callable[[Published, Selection], None]
+Render = Callable[[Published, Selection | None], None]
 
 
-def show(render: Render, pub: Published | None, sel: Selection | None, started: float) -> None:
+def show(render: Render, pub: Published | None, sel: Selection | None, started: float, needs_coin: bool = True) -> None:
     """Draw one page, or the empty-lake line; an unexpected error is one line here and a traceback in the server log.
 
     The footer names the version shown and the server time of this run (from `started`, a perf_counter reading).
     """
-    if pub is None or sel is None:
+    if pub is None or (sel is None and needs_coin):
         st.info(NO_DATA)
     else:
         try:

@@ -14,7 +14,7 @@ from cryptopulse.lake.runlog import recent_runs
 RUNS = 20
 
 
-def render(pub: Published, sel: Selection) -> None:
+def render(pub: Published, sel: Selection | None) -> None:
     st.title("Data health")
     _version(pub)
     st.subheader("Recent runs")
