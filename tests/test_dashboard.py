@@ -354,7 +354,7 @@ def test_verdicts_name_only_what_survives_the_correction():
                          ("volume", "granger_returns_to_volume", 4, 9.1, 1e-5, 1e-3, True),
                          ("sentiment", "granger_sentiment_to_returns", 4, 1.2, 0.3, 1.0, False))
     said = verdict.sentences(rows, "Bitcoin (BTC)", 100)
-    assert said[0].startswith("Mean sentiment leads returns by 3 h: r = +0.30 at lag 3 h (it accounts for about 9.0 % of the variance")
+    assert said[0].startswith("Mean sentiment leads returns by 3 h: r = +0.30 at lag 3 h (r² = 9.0 % on normal scores)")
     assert said[0].endswith("corrected p = 2e-07; 2 lags significant in all.")
     assert said[1].startswith("Post volume follows returns by 2 h: r = -0.25 at lag -2 h")
     assert said[2] == "Granger: the past of returns improves the prediction of post volume (VAR order 4, corrected p = 0.001)."

@@ -51,7 +51,7 @@ def sentences(rows: pd.DataFrame, coin: str, family_tests: int) -> list[str]:
             hits = int((rows["significant"] & (rows["test"] == "xcorr") & (rows["series"] == b.series)).sum())
             said.append(
                 f"{SERIES[b.series].capitalize()} {when(int(b.lag))}: r = {b.statistic:+.2f} at lag {int(b.lag)} h "
-                f"(it accounts for about {100 * b.statistic ** 2:.1f} % of the variance of returns), corrected p = "
+                f"(r² = {100 * b.statistic ** 2:.1f} % on normal scores), corrected p = "
                 f"{fmt.p_value(b.p_adjusted)}; {hits} lag{'s' if hits != 1 else ''} significant in all."
             )
         else:
