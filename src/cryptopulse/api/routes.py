@@ -19,9 +19,9 @@ from cryptopulse.api.respond import Answer, respond
 from cryptopulse.lake.runlog import recent_runs
 from cryptopulse.read import Snapshot, queries
 
-CoinId = Annotated[str, Path(max_length=200, description="CoinGecko coin id, e.g. `bitcoin` (see /v1/coins).")]
-Start = Annotated[dt.date, Query(description="First day (YYYY-MM-DD, UTC), inclusive.")]
-End = Annotated[dt.date, Query(description="Day after the last (YYYY-MM-DD, UTC), exclusive.")]
+CoinId = Annotated[str, Path(max_length=200, description="CoinGecko coin id (see /v1/coins).", examples=["bitcoin"])]
+Start = Annotated[dt.date, Query(description="First day (YYYY-MM-DD, UTC), inclusive.", examples=["2024-05-20"])]
+End = Annotated[dt.date, Query(description="Day after the last (YYYY-MM-DD, UTC), exclusive.", examples=["2024-05-22"])]
 FormatQ = Annotated[Format | None, Query(alias="format", description="json (default), csv or parquet; overrides Accept.")]
 ERRORS = {code: {"model": ErrorBody} for code in (401, 404, 422, 429, 503)}
 NOT_MODIFIED = {304: {"description": "Not modified: the client's copy (If-None-Match) is of this published version."}}
@@ -120,7 +120,7 @@ def build_router(max_page_size: int) -> APIRouter:
         return coin_days(request, coin_id, start, end, fmt, partial(queries.coin_sentiment, grain=grain), (mart,))
 
     @table_route(router, "/social/dominance", schemas.Dominance, "Each tracked coin's share of one day's posts (social dominance)")
-    def dominance(request: Request, day: Annotated[dt.date, Query(description="The UTC day (YYYY-MM-DD).")],
+    def dominance(request: Request, day: Annotated[dt.date, Query(description="The UTC day (YYYY-MM-DD).", examples=["2024-05-20"])],
                   fmt: FormatQ = None) -> Response:
         return respond(request, fmt, ("dim_coin", "mart_coin_daily"), lambda cur, _: Answer(queries.social_dominance(cur, day)))
 
