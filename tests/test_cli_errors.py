@@ -244,3 +244,17 @@ def test_an_import_error_that_is_no_extra_stays_a_traceback(tmp_path):
     result = run_without("cryptopulse.analysis", "analyze", "--lake", str(tmp_path / "lake"))
     assert result.returncode == 1
     assert "Traceback" in result.stderr and "pip install" not in result.stderr
+
+
+def test_publish_before_build_is_one_line_and_creates_no_warehouse(tiny, cli, clean_env):
+    args = ["--lake", tiny.lake, "--warehouse", tiny.warehouse]
+    assert cli.invoke(app, ["stage", "--lake", tiny.lake]).exit_code == 0
+    assert_one_line_error(cli.invoke(app, ["publish", *args]), "run `cryptopulse build` first")
+    assert not (Path(tiny.lake) / "published" / "_manifest.json").exists()
+
+
+def test_a_manifest_that_lists_files_outside_its_table_is_refused(tiny, cli, clean_env):
+    run(tiny)
+    manifest = Path(tiny.lake) / "published" / "_manifest.json"
+    manifest.write_text(manifest.read_text().replace('"published/dim_coin/', '"published/fct_post/'))
+    assert_one_line_error(cli.invoke(app, ["status", "--lake", tiny.lake]), "_manifest.json", "outside published/dim_coin/")

@@ -17,7 +17,7 @@ from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.lake.lock import RunLocked, run_lock
 from cryptopulse.lake.manifest import read_manifest
-from cryptopulse.lake.publish import PublishedTable, publish
+from cryptopulse.lake.publish import PublishedTable, publish, published_tables
 from cryptopulse.lake.runlog import recent_runs, write_run
 from cryptopulse.models.build import ModelResult, build_models, load_system_tables
 from cryptopulse.quality import CheckResult, run_checks
@@ -160,6 +160,9 @@ def publish_step(
         interval = staged_interval(lake, interval)
         engine = open_engine(settings)
         try:
+            unbuilt = [name for name, _, _ in published_tables() if (only is None or name in only) and not engine.table_exists(name)]
+            if unbuilt:
+                raise NothingToRun(f"the warehouse has no {unbuilt[0]} yet: nothing to publish (run `cryptopulse build` first)")
             return publish(engine, lake, interval, run_id or new_run_id(), only)
         finally:
             engine.close()

@@ -44,6 +44,8 @@ def lock_path(lake: Lake) -> Path:
 def run_lock(lake: Lake, run_id: str, wait: bool = False) -> Iterator[None]:
     """Hold the lake's run lock; RunLocked naming the holder when another process has it (unless `wait`)."""
     path = lock_path(lake)
+    if lake.is_local:
+        lake.require()  # never create a lake by locking it
     key = str(path)
     with _guard:
         if _held.get(key):
