@@ -14,21 +14,24 @@ previous version are kept (readers may still use it); older ones are vacuumed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as pads
-from deltalake import DeltaTable, WriterProperties, write_deltalake
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
+from deltalake.transaction import AddAction
 
 from cryptopulse.engines import Engine
 from cryptopulse.interval import Interval
 from cryptopulse.lake.manifest import MANIFEST, read_manifest, write_manifest
-from cryptopulse.lake.store import Lake, LakeError
+from cryptopulse.lake.store import Lake
 from cryptopulse.models.build import partition_filter
 from cryptopulse.models.registry import load_models
 
@@ -37,7 +40,6 @@ __all__ = ["MANIFEST", "PublishedTable", "publish", "published_tables", "recover
 SCRATCH = "published/_scratch"
 # Warehouse tables published beside the models, whole: what readers need to see the data's health and analysis.
 SYSTEM_TABLES = ("quarantine", "staging_stats", "quality_results", "pipeline_runs", "analysis_lead_lag")
-WRITER = WriterProperties(compression="ZSTD", compression_level=3, max_row_group_size=122_880)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def publish(engine: Engine, lake: Lake, interval: Interval, run_id: str, only: I
     entries = dict((manifest or {}).get("tables", {}))
     with _scratch(lake, run_id) as scratch:
         for spec in specs:
-            entries[spec.name] = _publish_table(engine, lake, interval, spec, f"{scratch}/{spec.name}")
+            entries[spec.name] = _publish_table(engine, lake, interval, spec, f"{scratch}/{spec.name}", run_id)
     version = int((manifest or {}).get("version", 0)) + 1
     write_manifest(lake, {
         "version": version,
@@ -129,23 +131,27 @@ def _table_uri(lake: Lake, name: str) -> str:
     return lake.uri(f"published/{name}")
 
 
-def _publish_table(engine: Engine, lake: Lake, interval: Interval, spec: TableSpec, scratch: str) -> dict:
-    """Export one table's rows to `scratch`, commit them to its Delta table; return its manifest entry."""
+def _publish_table(engine: Engine, lake: Lake, interval: Interval, spec: TableSpec, scratch: str, run_id: str) -> dict:
+    """Export one table's rows to `scratch` (the engine writes the Parquet files), move them into its Delta table
+    under names of this run, and commit them there in one Delta transaction; return its manifest entry."""
     where = partition_filter(spec.partition, interval) if spec.partition else "1 = 1"
     query = f"SELECT * FROM {spec.name} WHERE {where} ORDER BY {spec.key}"
     engine.export_parquet(query, scratch, spec.partition)
-    if not _has_parquet(scratch):  # no row in the interval: one empty file carries the schema, the commit empties the days
-        engine.export_parquet(query, scratch, None)
-    data = _exported(scratch, spec.partition)
-    uri = _table_uri(lake, spec.name)
-    options = storage_options(lake)
-    if spec.partition:
-        predicate = f"{spec.partition} >= '{interval.start}' AND {spec.partition} < '{interval.end}'"
-        mode_args = {"mode": "overwrite", "predicate": predicate} if DeltaTable.is_deltatable(uri, options) else {"mode": "overwrite"}
-        write_deltalake(uri, data, partition_by=[spec.partition], writer_properties=WRITER, storage_options=options, **mode_args)
+    exported = _exported_files(scratch)
+    if not exported:  # no row in the interval: an empty file tells the schema; the commit empties the interval's days
+        engine.export_parquet(query, f"{scratch}-schema", None)
+        schema = pq.read_schema(_exported_files(f"{scratch}-schema")[0][1])
     else:
-        write_deltalake(uri, data, mode="overwrite", schema_mode="overwrite", writer_properties=WRITER, storage_options=options)
+        schema = _schema(exported[0][1], spec.partition)
+    uri, options = _table_uri(lake, spec.name), storage_options(lake)
+    if not DeltaTable.is_deltatable(uri, options):
+        DeltaTable.create(uri, schema, partition_by=[spec.partition] if spec.partition else None, storage_options=options)
+    actions = [_add(lake, spec.name, relpath, local, f"part-{run_id}-{n}.parquet") for n, (relpath, local) in enumerate(exported)]
     table = DeltaTable(uri, storage_options=options)
+    filters = [(spec.partition, ">=", str(interval.start)), (spec.partition, "<", str(interval.end))] if spec.partition else None
+    table.create_write_transaction(actions, mode="overwrite", schema=schema,
+                                   partition_by=[spec.partition] if spec.partition else None, partition_filters=filters)
+    table.update_incremental()
     files = sorted(lake.relative(_strip_file_scheme(f)) for f in table.file_uris())
     return {
         "path": f"published/{spec.name}",
@@ -154,23 +160,38 @@ def _publish_table(engine: Engine, lake: Lake, interval: Interval, spec: TableSp
         "rows": engine.fetchall(f"SELECT count(*) FROM {spec.name}")[0][0],
         "files": len(files),
         "partitioned_by": spec.partition,
-        "columns": _columns(data.schema),
+        "columns": _columns(schema),
         "file_list": files,
     }
 
 
-def _exported(folder: str, partition: str | None) -> pa.RecordBatchReader:
-    """The exported Parquet files as one stream of batches (the partition column typed as a date)."""
-    if not _has_parquet(folder):
-        raise LakeError(f"publishing: the engine exported no file into {folder}")
-    hive = partition and any(name.startswith(f"{partition}=") for name in os.listdir(folder))
-    partitioning = pads.partitioning(pa.schema([(partition, pa.date32())]), flavor="hive") if hive else None
-    dataset = pads.dataset(folder, format="parquet", partitioning=partitioning)
-    return dataset.scanner().to_reader()
+def _exported_files(folder: str) -> list[tuple[str, str]]:
+    """(path inside `folder`, local path) of every Parquet file the engine exported, sorted."""
+    if not os.path.isdir(folder):
+        return []
+    found = [os.path.join(root, name) for root, _, names in os.walk(folder) for name in names if name.endswith(".parquet")]
+    return sorted((os.path.relpath(path, folder).replace(os.sep, "/"), path) for path in found)
 
 
-def _has_parquet(folder: str) -> bool:
-    return os.path.isdir(folder) and any(name.endswith(".parquet") for _, _, names in os.walk(folder) for name in names)
+def _schema(local: str, partition: str | None) -> pa.Schema:
+    """The table's schema: a file's columns plus the partition column (a date), which Delta keeps in the path."""
+    schema = pq.read_schema(local)
+    return schema.append(pa.field(partition, pa.date32())) if partition else schema
+
+
+def _add(lake: Lake, table: str, relpath: str, local: str, name: str) -> AddAction:
+    """Move one exported file into the table's folder under `name` (same partition folder); its Delta add action."""
+    folder = relpath.rpartition("/")[0]
+    target = f"{folder}/{name}" if folder else name
+    rows, size = pq.read_metadata(local).num_rows, os.path.getsize(local)
+    dest = f"published/{table}/{target}"
+    if lake.is_local:
+        os.makedirs(os.path.dirname(lake.path(dest)), exist_ok=True)
+        os.replace(local, lake.path(dest))
+    else:
+        lake.fs.put_file(local, lake.path(dest))
+    values = dict(part.split("=", 1) for part in folder.split("/")) if folder else {}
+    return AddAction(target, size, values, int(time.time() * 1000), True, json.dumps({"numRecords": rows}))
 
 
 def _columns(schema: pa.Schema) -> list[list[str]]:
