@@ -42,7 +42,7 @@ def serve(
         load_api_settings()  # fail here, in one line, rather than in every worker
         if workers < 1 or not 0 < port < 65536:
             raise IntervalError(f"--workers must be at least 1 and --port within 1–65535 (got {workers}, {port})")
-    import uvicorn
+        import uvicorn  # inside the handler: a missing api extra is one line naming it
 
     # Workers are fresh processes that build the app from the environment: hand them the resolved settings.
     os.environ.update({"CRYPTOPULSE_LAKE": settings.lake, "CRYPTOPULSE_FRESHNESS_HOURS": str(settings.freshness_hours)})

@@ -8,6 +8,7 @@ command line. A query names only the tables it reads; callers check that they ar
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Sequence
 
 import duckdb
@@ -20,8 +21,13 @@ GRAINS = tuple(BASELINE)
 Z95 = 1.959964  # two-sided 95 % normal quantile, for the confidence band of mean sentiment
 
 
+# `execute` binds a statement once where `sql()` binds it twice (17.6 → 9.0 ms on a view over 520 day files); the
+# price is one copy of a result that the API's limits keep small, which DuckDB warns about on every call.
+warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+
+
 def _fetch(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> pa.Table:
-    return cur.sql(sql, params=list(params)).to_arrow_table()
+    return cur.execute(sql, list(params)).to_arrow_table()
 
 
 def _grain(grain: str) -> str:
