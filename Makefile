@@ -32,9 +32,10 @@ test: install-dev services  ## the test suite (starts and stops its own PostgreS
 	$(BIN)/python -m pytest
 
 PG_INITDB := /usr/lib/postgresql/15/bin/initdb
-services:  ## PostgreSQL 15 and a Java runtime (Spark) from Debian for the tests, installed once (moto_server comes with .[all])
+services:  ## PostgreSQL 15, a Java runtime (Spark) and Chromium (browser tests) from Debian, installed once (moto_server comes with .[all])
 	@test -x $(PG_INITDB) || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
 	@command -v java >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y default-jre-headless)
+	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 bench: install-dev  ## benchmarks at reference scale
 	$(BIN)/python bench/elt.py --scale $(SCALE)
