@@ -22,7 +22,7 @@ def test_failed_write_keeps_the_previous_version_and_leaves_no_temp_file(tmp_pat
             f.write(b"half of the new")
         raise RuntimeError("crash")
     assert lake.read_bytes("t.txt") == b"old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.txt"]
+    assert [str(p.relative_to(tmp_path)) for p in sorted(tmp_path.rglob("*")) if p.is_file()] == ["t.txt"]
 
 
 def test_hidden_and_pending_paths_are_not_listed(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
@@ -32,6 +33,9 @@ class Settings(BaseModel):
     memory_limit: str = Field("", description="Engine memory limit, e.g. '8GB'; empty = engine default.")
     temp_directory: str = Field("", description="Where the engine spills to disk; empty = engine default.")
     freshness_hours: int = Field(36, gt=0, description="A fact is stale if its newest hour is older than this before the interval end.")
+    plausible_since: dt.date = Field(
+        dt.date(2009, 1, 3), description="Records dated before this day (or after the day after the run) are quarantined."
+    )
 
     @field_validator("lake", "warehouse", "temp_directory")
     @classmethod

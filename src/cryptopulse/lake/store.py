@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 ZONES = ("raw", "staged", "published")
+# Temporary files of running steps (local lakes: inside the lake, so finished files move into place by rename).
+SCRATCH = "ops/tmp"
 
 
 class LakeError(Exception):
@@ -84,27 +87,53 @@ class Lake:
     def writing(self, relpath: str) -> Iterator[str]:
         """Yield a local temporary path; on success it becomes `relpath` in one atomic step.
 
-        Locally the temporary file sits beside the target (hidden name, same filesystem) and is
-        renamed over it; on object stores the finished file is uploaded in one PUT. On error the
-        temporary file is removed and the target is untouched.
+        Locally the temporary file sits in the lake's scratch folder (same filesystem) and is renamed
+        over the target; on object stores the finished file is uploaded in one PUT. On error the
+        temporary file is removed and the target is untouched; a killed writer's file is removed by
+        `remove_stale_scratch`.
         """
         if self.is_local:
             target = Path(self.path(relpath))
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.tmp"
+            tmp = self.scratch_root() / f"write.{_owner()}.{uuid.uuid4().hex[:12]}"
             try:
                 yield str(tmp)
                 os.replace(tmp, target)
             finally:
                 tmp.unlink(missing_ok=True)
         else:
-            tmpdir = tempfile.mkdtemp(prefix="cryptopulse-")
-            tmp = os.path.join(tmpdir, Path(relpath).name)
-            try:
+            with self.scratch("write") as tmpdir:
+                tmp = str(tmpdir / Path(relpath).name)
                 yield tmp
                 self.fs.put_file(tmp, self.path(relpath))
-            finally:
-                shutil.rmtree(tmpdir, ignore_errors=True)
+
+    def scratch_root(self) -> Path:
+        """Where this lake's temporary files go: `ops/tmp` inside a local lake, else a folder in the system temp."""
+        root = Path(self.path(SCRATCH)) if self.is_local else Path(tempfile.gettempdir()) / "cryptopulse-scratch"
+        root.mkdir(parents=True, exist_ok=True)
+        return root
+
+    @contextlib.contextmanager
+    def scratch(self, purpose: str) -> Iterator[Path]:
+        """A fresh local folder for a step's temporary files, removed when the step ends (or by the next run if killed)."""
+        path = Path(tempfile.mkdtemp(prefix=f"{purpose}.{_owner()}.", dir=self.scratch_root()))
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def remove_stale_scratch(self) -> list[str]:
+        """Remove the temporary files and folders that ended processes of this host left behind; return their names."""
+        removed = []
+        for entry in sorted(self.scratch_root().iterdir()):
+            if not _owner_ended(entry.name):
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry.name)
+        return removed
 
     def move(self, src: str, dst: str) -> None:
         """Move `src` over `dst` (an atomic rename locally; a server-side copy then delete on S3)."""
@@ -134,6 +163,25 @@ def _storage_options(url: str) -> dict[str, object]:
     if os.environ.get("AWS_ENDPOINT_URL"):
         options["endpoint_url"] = os.environ["AWS_ENDPOINT_URL"]
     return options
+
+
+def _owner() -> str:
+    """`host.pid` of this process, as scratch names carry it (`<purpose>.<host>.<pid>.<random>`)."""
+    return f"{socket.gethostname()}.{os.getpid()}"
+
+
+def _owner_ended(name: str) -> bool:
+    """True if the scratch entry `name` belongs to a process of this host that no longer runs."""
+    parts = name.split(".")
+    if len(parts) < 4 or not parts[-2].isdigit() or ".".join(parts[1:-2]) != socket.gethostname():
+        return False
+    try:
+        os.kill(int(parts[-2]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
 
 
 def _is_hidden(relpath: str) -> bool:

@@ -81,11 +81,22 @@ def checks_for(model: Model, interval: Interval, freshness_hours: int) -> list[C
 
 
 def reconciliation_checks(interval: Interval) -> list[Check]:
-    """Per dataset and day: every day of the interval was staged, and records received = loaded into the
-    fact + quarantined + known duplicates."""
+    """Per dataset and day: every day of the interval was staged; staging accounted for every record it received
+    (received = staged + quarantined + duplicates, each counted on its own); and records received = loaded into
+    the fact + quarantined + known duplicates."""
     checks = []
     days = partition_filter("s.date", interval)
     for dataset, fact in RECONCILED.items():
+        checks.append(
+            Check(
+                fact,
+                f"accounting({dataset})",
+                f"""
+                SELECT s.date, s.received, s.staged, s.quarantined, s.duplicates FROM staging_stats AS s
+                WHERE s.dataset = '{dataset}' AND {days} AND s.received <> s.staged + s.quarantined + s.duplicates
+                """,
+            )
+        )
         checks.append(
             Check(
                 fact,

@@ -4,55 +4,75 @@ from __future__ import annotations
 
 import duckdb
 
-from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
-from cryptopulse.staging.common import Dataset, RawShape, relative_path_sql, split_duplicates, sql_list
+from cryptopulse.staging.common import Dataset, RawShape, files_sql, relative_path_sql, sql_list, unreadable_sql
+from cryptopulse.staging.loading import MARGIN_DAYS, Window
 
-# Unix milliseconds between 2009-01-03 (the first Bitcoin block) and 2100-01-01: anything else is not a timestamp.
-MIN_MS, MAX_MS = 1230940800000, 4102444800000
+ARRAYS = ("prices", "market_caps", "total_volumes")
+# Unix milliseconds of the years 1 … 9999, the timestamps DuckDB can make.
+UNIX_MS = (-62135596800000, 253402300799000)
 
-
-EMPTY_POINTS = (
-    "SELECT NULL::VARCHAR AS raw_file, NULL::VARCHAR AS coin_id, NULL::BIGINT AS pos, NULL::VARCHAR AS ts_text, "
-    "NULL::VARCHAR AS price_text, NULL::VARCHAR AS cap_ts_text, NULL::VARCHAR AS market_cap_text, "
-    "NULL::VARCHAR AS vol_ts_text, NULL::VARCHAR AS volume_text, NULL::BOOLEAN AS caps_absent WHERE false"
+EMPTY_CHARTS = (
+    "SELECT NULL::VARCHAR AS raw_file, NULL::VARCHAR AS problem, NULL::JSON AS chart, NULL::BOOLEAN AS caps_absent, "
+    "NULL::STRUCT(prices VARCHAR[][], market_caps VARCHAR[][], total_volumes VARCHAR[][]) AS v WHERE false"
 )
 
 
-def _points_sql(lake: Lake, uris: list[str]) -> str:
-    """One row per point: the three arrays of a chart zipped by position, values kept as text.
+def _charts_sql(lake: Lake, uris: list[str]) -> str:
+    """One row per chart file: its three arrays with every value as text, or the `problem` that makes it no chart.
 
-    A chart without a `market_caps` array (imported OHLCV files have none) gives NULL market caps; the file
-    name is `<coin_id>.json.gz` or `<coin_id>@<anything>.json.gz` (imports append the source file's slug)."""
+    A chart without a `market_caps` array (imported OHLCV files have none) gives NULL market caps; a point that
+    is not a [timestamp, value] pair reads as nulls (and is quarantined)."""
+    structure = '{"prices": [["VARCHAR"]], "market_caps": [["VARCHAR"]], "total_volumes": [["VARCHAR"]]}'
+    array_checks = " ".join(f"WHEN jt[{i}] NOT IN ('ARRAY', 'NULL') THEN 'bad_type:{a}'" for i, a in enumerate(ARRAYS, start=2))
     return f"""
-        WITH charts AS (
-            SELECT {relative_path_sql(lake)} AS raw_file, prices, market_caps, total_volumes
-            FROM read_json({sql_list(uris)}, format = 'auto', compression = 'gzip', filename = true,
-                           columns = {{prices: 'VARCHAR[][]', market_caps: 'VARCHAR[][]', total_volumes: 'VARCHAR[][]'}},
-                           maximum_object_size = 268435456)
-        ),
-        zipped AS (
-            SELECT raw_file,
-                   unnest(range(1, greatest(len(prices), len(market_caps), len(total_volumes)) + 1)) AS pos,
-                   prices, market_caps, total_volumes
-            FROM charts
+        SELECT raw_file, problem, CASE WHEN problem IS NOT NULL THEN json END AS chart, jt[3] IS NULL AS caps_absent,
+               CASE WHEN problem IS NULL THEN from_json(json, '{structure}') END AS v
+        FROM (
+            SELECT *, CASE WHEN json IS NULL THEN 'bad_json' WHEN jt[1] <> 'OBJECT' THEN 'not_an_object' {array_checks} END
+                          AS problem
+            FROM (SELECT {relative_path_sql(lake)} AS raw_file, json,
+                         json_type(json, ['$', '$.prices', '$.market_caps', '$.total_volumes']) AS jt
+                  FROM read_json_objects({sql_list(uris)}, format = 'unstructured', compression = 'gzip', filename = true,
+                                         ignore_errors = true, maximum_object_size = 268435456))
         )
+        """
+
+
+COUNT_SQL = (
+    "SELECT raw_file, CASE WHEN problem IS NOT NULL THEN 1 "
+    "ELSE greatest(len(v.prices), len(v.market_caps), len(v.total_volumes), 0) END AS n FROM price_charts"
+)
+
+
+def _points_sql() -> str:
+    """One row per point: the three arrays of a chart zipped by position, values kept as text; the coin id is the file
+    name `<coin_id>.json.gz` or `<coin_id>@<anything>.json.gz` (imports append the source file's slug)."""
+    return """
         SELECT
             raw_file,
             regexp_extract(raw_file, '/([^/@]+)(@[^/]*)?\\.json(\\.gz)?$', 1) AS coin_id,
             pos,
-            prices[pos][1] AS ts_text,
-            prices[pos][2] AS price_text,
-            CASE WHEN market_caps IS NULL THEN prices[pos][1] ELSE market_caps[pos][1] END AS cap_ts_text,
-            market_caps[pos][2] AS market_cap_text,
-            total_volumes[pos][1] AS vol_ts_text,
-            total_volumes[pos][2] AS volume_text,
-            market_caps IS NULL AS caps_absent
-        FROM zipped
+            v.prices[pos][1] AS ts_text,
+            v.prices[pos][2] AS price_text,
+            CASE WHEN caps_absent THEN v.prices[pos][1] ELSE v.market_caps[pos][1] END AS cap_ts_text,
+            v.market_caps[pos][2] AS market_cap_text,
+            v.total_volumes[pos][1] AS vol_ts_text,
+            v.total_volumes[pos][2] AS volume_text,
+            caps_absent
+        FROM (SELECT raw_file, v, caps_absent,
+                     unnest(range(1, greatest(len(v.prices), len(v.market_caps), len(v.total_volumes)) + 1)) AS pos
+              FROM price_charts WHERE problem IS NULL)
         """
 
 
-def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
+def _classify(con: duckdb.DuckDBPyConnection, window: Window) -> None:
+    """Judge every point of the charts read: its reason (NULL = good) and its day.
+
+    A point's day is its own (a plausible timestamp within its file's month, give or take the margin); any other
+    point belongs to the first day its file covers (its earliest such point's day, else its partition's first day).
+    """
+    margin = f"INTERVAL {MARGIN_DAYS} DAY"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE price_records AS
@@ -63,56 +83,54 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
                 try_cast(price_text AS DOUBLE) AS price_usd,
                 try_cast(market_cap_text AS DOUBLE) AS market_cap_usd,
                 try_cast(volume_text AS DOUBLE) AS volume_usd,
-                c.coin_id IS NOT NULL AS known_coin,
-                regexp_extract(raw_file, 'raw/([^/]+)/', 1) AS source,
-                cast(regexp_extract(raw_file, 'month=([0-9-]{{7}})', 1) || '-01' AS DATE) AS file_date
-            FROM price_points p
-            LEFT JOIN coins_staged c USING (coin_id)
+                c.coin_id IS NOT NULL AS known_coin
+            FROM ({_points_sql()}) AS p
+            LEFT JOIN coins_staged AS c USING (coin_id)
         ),
         timed AS (
-            SELECT *,
-                   CASE WHEN ts_ms BETWEEN {MIN_MS} AND {MAX_MS} THEN make_timestamp(ts_ms * 1000) END AS ts
+            -- clamped: a number beyond the years 1 … 9999 is still a timestamp, out of range
+            SELECT *, make_timestamp(least(greatest(ts_ms, {UNIX_MS[0]}), {UNIX_MS[1]}) * 1000) AS ts_value
             FROM typed
+        ),
+        placed AS (
+            SELECT t.*, f.part_start, {window.sql('t.ts_value')} AS plausible,
+                   f.part_start IS NULL OR (t.ts_value >= f.part_start - {margin} AND t.ts_value < f.part_end + {margin})
+                       AS in_partition
+            FROM timed AS t LEFT JOIN ({files_sql(PRICES)}) AS f USING (raw_file)
+        ),
+        judged AS (
+            SELECT *,
+                   CASE WHEN plausible AND in_partition THEN ts_value END AS ts,
+                   CASE
+                       WHEN NOT known_coin THEN 'unknown_coin'
+                       WHEN ts_ms IS NULL THEN 'bad_timestamp'
+                       WHEN NOT plausible THEN 'timestamp_out_of_range'
+                       WHEN NOT in_partition THEN 'outside_partition'
+                       WHEN cap_ts_text IS DISTINCT FROM ts_text OR vol_ts_text IS DISTINCT FROM ts_text THEN 'misaligned_arrays'
+                       WHEN price_text IS NOT NULL AND price_usd IS NULL THEN 'bad_type:prices'
+                       WHEN market_cap_text IS NOT NULL AND market_cap_usd IS NULL THEN 'bad_type:market_caps'
+                       WHEN volume_text IS NOT NULL AND volume_usd IS NULL THEN 'bad_type:total_volumes'
+                       -- an absent market_caps array means "no market cap" (NULL); a null inside a present array is bad data
+                       WHEN price_usd IS NULL OR (market_cap_usd IS NULL AND NOT caps_absent) OR volume_usd IS NULL THEN 'null_value'
+                       WHEN price_usd < 0 OR coalesce(market_cap_usd < 0, false) OR volume_usd < 0 THEN 'negative_value'
+                       WHEN NOT (isfinite(price_usd) AND coalesce(isfinite(market_cap_usd), true) AND isfinite(volume_usd))
+                           THEN 'non_finite_value'
+                   END AS reason
+            FROM placed
         )
         SELECT
-            *,
-            date_trunc('hour', ts) AS ts_hour,
-            -- a point without a usable timestamp belongs to the first day its file covers
-            coalesce(cast(ts AS DATE), min(cast(ts AS DATE)) OVER (PARTITION BY raw_file), file_date) AS date,
-            CASE
-                WHEN NOT known_coin THEN 'unknown_coin'
-                WHEN ts IS NULL THEN 'bad_timestamp'
-                WHEN cap_ts_text IS DISTINCT FROM ts_text OR vol_ts_text IS DISTINCT FROM ts_text THEN 'misaligned_arrays'
-                -- an absent market_caps array means "no market cap" (NULL); a null inside a present array is bad data
-                WHEN price_usd IS NULL OR (market_cap_usd IS NULL AND NOT caps_absent) OR volume_usd IS NULL THEN 'null_value'
-                WHEN price_usd < 0 OR coalesce(market_cap_usd < 0, false) OR volume_usd < 0 THEN 'negative_value'
-                WHEN NOT (isfinite(price_usd) AND coalesce(isfinite(market_cap_usd), true) AND isfinite(volume_usd))
-                    THEN 'non_finite_value'
-            END AS reason
-        FROM timed
-        QUALIFY date >= DATE '{interval.start}' AND date < DATE '{interval.end}'
+            coin_id, date_trunc('hour', ts) AS ts_hour, ts_ms, price_usd, market_cap_usd, volume_usd,
+            regexp_extract(raw_file, 'raw/([^/]+)/', 1) AS source, raw_file, pos, reason,
+            coalesce(cast(ts AS DATE), min(cast(ts AS DATE)) OVER (PARTITION BY raw_file), part_start) AS date,
+            CASE WHEN reason IS NOT NULL THEN to_json({{coin_id: coin_id, pos: pos, ts: ts_text, price: price_text,
+                 market_cap: market_cap_text, volume: volume_text}})::VARCHAR END AS record
+        FROM judged
         UNION ALL BY NAME
-        SELECT raw_file, date, reason, record FROM price_points_unreadable
-        WHERE date >= DATE '{interval.start}' AND date < DATE '{interval.end}'
-        """
-    )
-    split_duplicates(con, "price_records", "coin_id, ts_hour", "r.ts_ms DESC, r.raw_file DESC, r.pos DESC")
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP VIEW price_staged AS
-        SELECT coin_id, ts_hour, ts_ms, price_usd, market_cap_usd, volume_usd, source, raw_file, date
-        FROM price_records
-        WHERE reason IS NULL AND rowid NOT IN (SELECT rid FROM price_records_losers)
-        """
-    )
-    con.execute("CREATE OR REPLACE TEMP VIEW price_duplicates AS SELECT date FROM price_records_losers")
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP VIEW price_quarantine AS
-        SELECT 'coin_hourly' AS dataset, date, regexp_extract(raw_file, 'raw/([^/]+)/', 1) AS source, raw_file, reason,
-               coalesce(record, to_json({coin_id: coin_id, pos: pos, ts: ts_text, price: price_text,
-                        market_cap: market_cap_text, volume: volume_text})::VARCHAR) AS record
-        FROM price_records WHERE reason IS NOT NULL
+        SELECT c.raw_file, c.problem AS reason, CAST(c.chart AS VARCHAR) AS record, f.part_start AS date
+        FROM price_charts AS c LEFT JOIN ({files_sql(PRICES)}) AS f USING (raw_file) WHERE c.problem IS NOT NULL
+        UNION ALL BY NAME
+        SELECT u.raw_file, u.reason, u.record, f.part_start AS date
+        FROM ({unreadable_sql(PRICES)}) AS u LEFT JOIN ({files_sql(PRICES)}) AS f USING (raw_file)
         """
     )
 
@@ -120,9 +138,12 @@ def _classify(con: duckdb.DuckDBPyConnection, interval: Interval) -> None:
 # Needs `coins_staged` (from `stage_coins`) in the connection to recognise unknown coin ids.
 PRICES = Dataset(
     name="coin_hourly",
-    shapes=(RawShape("raw/*/coingecko/market_chart/month=*/*.json.gz", "price_points", _points_sql, EMPTY_POINTS),),
+    shapes=(RawShape("raw/*/coingecko/market_chart/month=*/*.json.gz", "price_charts", _charts_sql, EMPTY_CHARTS, COUNT_SQL),),
     prefix="price",
     classify=_classify,
+    staged_columns="coin_id, ts_hour, ts_ms, price_usd, market_cap_usd, volume_usd, source, raw_file, date",
+    key="coin_id, ts_hour",
+    newest_first="r.ts_ms DESC, r.raw_file DESC, r.pos DESC",
     order_by="coin_id, ts_hour",
     fmt="csv",
 )
