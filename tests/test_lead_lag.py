@@ -6,13 +6,20 @@ import json
 import shutil
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pytest
+from scipy.stats import norm
+from statsmodels.tsa.api import VAR
 
 from conftest import settings_for, table_hashes
+from cryptopulse.analysis import leadlag
 from cryptopulse.analysis.analyze import analyze
+from cryptopulse.analysis.blas import one_blas_thread, openblas_thread_controls
 from cryptopulse.analysis.enrich import enrich
 from cryptopulse.analysis.frames import read_frame
-from cryptopulse.analysis.leadlag import lead_lag
+from cryptopulse.analysis.leadlag import SERIES, coin_series, lead_lag
+from cryptopulse.analysis.varorder import information, var_order
 from cryptopulse.engines import open_engine
 from cryptopulse.lake import Lake
 from cryptopulse.pipeline import run
@@ -29,6 +36,16 @@ def analysed(tmp_path_factory, small_raw):
     run(settings)
     enrich(settings, workers=1, publish=False)
     return settings
+
+
+@pytest.fixture(scope="module")
+def hourly(analysed) -> pd.DataFrame:
+    """mart_coin_hourly of the small lake, as `analyze` reads it."""
+    engine = open_engine(analysed)
+    try:
+        return read_frame(engine, "SELECT coin_id, ts_hour, return_1h, posts, sentiment_mean FROM mart_coin_hourly")
+    finally:
+        engine.close()
 
 
 def truth(settings) -> dict[str, dict]:
@@ -49,12 +66,7 @@ def test_analyze_recovers_the_planted_lag_and_sign(analysed):
             assert not summary.best["sentiment"]["significant"], summary.coin_id  # no sentiment lead where none was planted
 
 
-def test_with_posts_shuffled_in_time_at_most_alpha_of_results_are_significant(analysed):
-    engine = open_engine(analysed)
-    try:
-        hourly = read_frame(engine, "SELECT coin_id, ts_hour, return_1h, posts, sentiment_mean FROM mart_coin_hourly")
-    finally:
-        engine.close()
+def test_with_posts_shuffled_in_time_at_most_alpha_of_results_are_significant(hourly):
     coin_verdicts, run_verdicts = [], []
     for seed in range(20):
         _, summaries, _ = lead_lag(hourly, max_lag=6, alpha=ALPHA, shuffle_seed=seed)
@@ -96,3 +108,78 @@ def test_the_summary_says_plainly_when_nothing_is_significant(analysed):
         "tether: nothing significant over 504 hours (no lead or lag survives correction).",
         f"Nothing is significant at α = {ALPHA} after correction (Holm over all 30 tests), for any coin.",
     ]
+
+
+def reference_granger(frame: pd.DataFrame, max_lag: int) -> list[tuple]:
+    """Granger tests as before issue 17: statsmodels fits every order itself (`ic="aic"`), then tests."""
+    model = VAR(frame[["returns", *SERIES]].to_numpy())
+    fitted = model.fit(maxlags=max_lag, ic="aic")
+    fitted = model.fit(1) if fitted.k_ar == 0 else fitted
+    names, out = ["returns", *SERIES], []
+    for series in SERIES:
+        pairs = (("returns", series, f"granger_{series}_to_returns"), (series, "returns", f"granger_returns_to_{series}"))
+        for caused, causing, test in pairs:
+            result = fitted.test_causality(names.index(caused), [names.index(causing)], kind="f")
+            out.append((series, test, int(fitted.k_ar), float(result.test_statistic), float(result.pvalue)))
+    return out
+
+
+def reference_cross_correlation(x, r, max_lag: int) -> pd.DataFrame:
+    """corr(x_t, r_t+k) and its normal p-value, one lag at a time."""
+    rows = []
+    for k in range(-max_lag, max_lag + 1):
+        a, b = (x[: len(x) - k], r[k:]) if k >= 0 else (x[-k:], r[: len(r) + k])
+        c = float(np.corrcoef(a, b)[0, 1])
+        rows.append((k, c, len(a), float(2 * norm.sf(abs(c) * np.sqrt(len(a))))))
+    return pd.DataFrame(rows, columns=["lag", "statistic", "n", "p_value"])
+
+
+@pytest.mark.parametrize("max_lag", [1, 6, 24])
+def test_every_test_equals_the_reference_where_statsmodels_picks_the_var_order(hourly, max_lag, monkeypatch):
+    tests, _, _ = lead_lag(hourly, max_lag, ALPHA)
+    monkeypatch.setattr(leadlag, "granger", reference_granger)
+    monkeypatch.setattr(leadlag, "cross_correlation", reference_cross_correlation)
+    reference, _, _ = lead_lag(hourly, max_lag, ALPHA)
+    assert len(tests) == 5 * (2 * (2 * max_lag + 1) + 4)
+    pd.testing.assert_frame_equal(tests, reference, check_exact=True)
+
+
+def simulated_var(order: int, hours: int = 2_000) -> np.ndarray:
+    """Three series where each depends on the others' values `order` hours before: AIC's pick is near `order`."""
+    rng = np.random.default_rng(order)
+    data = rng.standard_normal((hours, 3))
+    for t in range(order, hours):
+        data[t] += 0.3 * data[t - order, [1, 2, 0]] + 0.2 * data[t - 1]
+    return data
+
+
+def test_the_var_order_is_the_one_statsmodels_selects_for_every_coin_and_cap(hourly):
+    orders = set()
+    coins = [coin_series(rows)[["returns", *SERIES]].to_numpy() for _, rows in hourly.groupby("coin_id")]
+    for data in [*coins, simulated_var(5), simulated_var(9)]:
+        for max_lag in (1, 2, 6, 12, 24, 48):
+            selected = VAR(data).select_order(max_lag)
+            assert var_order(data, max_lag) == selected.aic
+            assert np.allclose(information(data, max_lag), selected.ics["aic"], rtol=0, atol=1e-12)
+            orders.add(selected.aic)
+    assert {1, 2, 5, 9} <= orders  # the comparison covers short and long orders
+
+
+def test_a_rank_deficient_or_too_short_series_is_left_to_statsmodels(hourly):
+    data = coin_series(hourly[hourly["coin_id"] == "bitcoin"])[["returns", *SERIES]].to_numpy()
+    twin = np.column_stack([data[:, :2], data[:, 1]])  # volume equal to sentiment: no full-rank design
+    assert information(twin, 6) is None
+    for select in (var_order, lambda data, lag: VAR(data).select_order(lag)):  # the same error as statsmodels' own
+        with pytest.raises(np.linalg.LinAlgError):
+            select(twin, 6)
+    with pytest.raises(ValueError, match="maxlags is too large"):  # as statsmodels says it
+        var_order(data[:30], 7)
+
+
+def test_the_regressions_run_on_one_blas_thread_and_the_setting_is_restored():
+    controls = openblas_thread_controls()
+    assert controls  # numpy and scipy bring their own OpenBLAS
+    before = [get() for get, _ in controls]
+    with one_blas_thread():
+        assert [get() for get, _ in controls] == [1] * len(controls)
+    assert [get() for get, _ in controls] == before

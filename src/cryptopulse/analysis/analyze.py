@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cryptopulse.analysis.charts import coin_chart
 from cryptopulse.analysis.frames import read_frame
 from cryptopulse.analysis.leadlag import MIN_HOURS, CoinSummary, describe, hours_needed, largest_lag, lead_lag
 from cryptopulse.config import Settings
@@ -122,6 +121,8 @@ def _check_hours(hourly: pd.DataFrame, max_lag: int) -> None:
 
 
 def _chart(lake: Lake, hourly: pd.DataFrame, tests: pd.DataFrame, summary: CoinSummary) -> str:
+    from cryptopulse.analysis.charts import coin_chart  # matplotlib takes seconds to import: only when drawing
+
     path = f"{CHARTS_DIR}/{summary.coin_id}.png"
     lake.write_bytes(path, coin_chart(hourly, tests, summary))
     return lake.uri(path)

@@ -21,6 +21,9 @@ from scipy.stats import norm, rankdata
 from statsmodels.stats.multitest import multipletests
 from statsmodels.tsa.api import VAR
 
+from cryptopulse.analysis.blas import one_blas_thread
+from cryptopulse.analysis.varorder import var_order
+
 SERIES = ("sentiment", "volume")
 MIN_HOURS = 100
 
@@ -69,9 +72,10 @@ def cross_correlation(x: np.ndarray, r: np.ndarray, max_lag: int) -> pd.DataFram
     for k in range(-max_lag, max_lag + 1):
         a, b = (x[: len(x) - k], r[k:]) if k >= 0 else (x[-k:], r[: len(r) + k])
         n = len(a)
-        c = float(np.corrcoef(a, b)[0, 1]) if n > 2 and a.std() > 0 and b.std() > 0 else 0.0
-        rows.append((k, c, n, float(2 * norm.sf(abs(c) * np.sqrt(n)))))
-    return pd.DataFrame(rows, columns=["lag", "statistic", "n", "p_value"])
+        rows.append((k, float(np.corrcoef(a, b)[0, 1]) if n > 2 and a.std() > 0 and b.std() > 0 else 0.0, n))
+    frame = pd.DataFrame(rows, columns=["lag", "statistic", "n"])
+    frame["p_value"] = 2 * norm.sf(frame["statistic"].abs().to_numpy() * np.sqrt(frame["n"].to_numpy()))
+    return frame
 
 
 def largest_lag(hours: int) -> int:
@@ -89,17 +93,15 @@ def hours_needed(max_lag: int) -> int:
 
 def granger(frame: pd.DataFrame, max_lag: int) -> list[tuple[str, str, int, float, float]]:
     """(series, test, VAR order, F statistic, p-value) for each series → returns and returns → series,
-    from one VAR of returns, sentiment and volume whose order AIC picks."""
+    from one VAR of returns, sentiment and volume whose order AIC picks (as `VAR.fit(max_lag, ic="aic")`)."""
     data = frame[["returns", *SERIES]]
     constant = [c for c in SERIES if data[c].std() == 0]
     out = [(c, f"granger_{c}_to_returns", 0, 0.0, 1.0) for c in constant] + [(c, f"granger_returns_to_{c}", 0, 0.0, 1.0) for c in constant]
     varying = [c for c in SERIES if c not in constant]
     if not varying:
         return out
-    model = VAR(data[["returns", *varying]].to_numpy())
-    fitted = model.fit(maxlags=max_lag, ic="aic")
-    if fitted.k_ar == 0:
-        fitted = model.fit(1)
+    endog = data[["returns", *varying]].to_numpy()
+    fitted = VAR(endog).fit(max(var_order(endog, max_lag), 1))  # order 0 leaves nothing to test: VAR(1) then
     names = ["returns", *varying]
     for series in varying:
         for caused, causing, test in ((0, series, f"granger_{series}_to_returns"), (series, 0, f"granger_returns_to_{series}")):
@@ -130,11 +132,12 @@ def lead_lag(
     Returns the tests, a summary per coin, and the coins skipped with the reason.
     """
     tests, skipped = [], {}
-    for coin_id, rows in hourly.groupby("coin_id", sort=True):
-        if rows["return_1h"].notna().sum() < MIN_HOURS:
-            skipped[str(coin_id)] = f"fewer than {MIN_HOURS} hours with a return"
-            continue
-        tests.append(coin_tests(str(coin_id), coin_series(rows, shuffle_seed), max_lag))
+    with one_blas_thread():
+        for coin_id, rows in hourly.groupby("coin_id", sort=True):
+            if rows["return_1h"].notna().sum() < MIN_HOURS:
+                skipped[str(coin_id)] = f"fewer than {MIN_HOURS} hours with a return"
+                continue
+            tests.append(coin_tests(str(coin_id), coin_series(rows, shuffle_seed), max_lag))
     if not tests:
         return pd.DataFrame(), [], skipped
     rows = pd.concat(tests, ignore_index=True)
