@@ -22,20 +22,19 @@ def stage(
     memory_limit: str = "",
     temp_directory: str = "",
     plausible_since: dt.date = GENESIS,
-    now: dt.datetime | None = None,
 ) -> tuple[list[StageResult], Interval | None]:
     """Stage the raw zone for `interval` (None: all of it). Returns the results and the interval covered.
 
     Without an interval, the covered interval runs from the first to the last day of any record, good
     or malformed, so nothing received falls outside it; both datasets write a partition (possibly
     empty, with zero counts) for every one of its days, which the staged-coverage gate relies on.
-    Timestamps before `plausible_since` or after the day after `now` (the run) are quarantined and place nothing.
+    Timestamps before `plausible_since` or after the day after the run are quarantined and place nothing.
     `memory_limit`/`temp_directory` bound DuckDB's memory (it spills the rest to disk), as in the engine.
     Temporary files a killed run left in the lake's scratch folder are removed first.
     """
     lake.require()
     lake.remove_stale_scratch()
-    window = Window.until_tomorrow(plausible_since, now)
+    window = Window.until_tomorrow(plausible_since)
     settings = {"threads": threads, "memory_limit": memory_limit, "temp_directory": temp_directory}
     con = duckdb.connect(config={k: v for k, v in settings.items() if v})  # bounded memory: spill to temp_directory
     con.execute("SET enable_progress_bar = false")
