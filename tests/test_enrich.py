@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from conftest import published_hashes, table_hashes
-from cryptopulse.analysis.enrich import enrich
+from cryptopulse.analysis.enrich import enrich, write_days
+from cryptopulse.analysis.flags import flag_posts
+from cryptopulse.analysis.lexicon import CRYPTO_WORDS
+from cryptopulse.analysis.scoring import clean, without_retweet_prefix
 from cryptopulse.cli import app
 from cryptopulse.interval import Interval
+from cryptopulse.lake import Lake
 from cryptopulse.pipeline import run
 
 ENRICHED = ("fct_post_sentiment", "mart_coin_hourly", "mart_coin_daily")
@@ -88,3 +98,42 @@ def test_cli_enrich_and_analyze(small, cli):
     bad = cli.invoke(app, ["analyze", "--max-lag", "0", *opts])
     assert bad.exit_code == 2 and "--max-lag" in bad.output
     assert cli.invoke(app, ["enrich", "--workers", "0", *opts]).exit_code == 2
+
+
+def test_staged_scores_and_flags_equal_vadersentiment_and_the_flags_of_each_day_per_post(small):
+    """What enrich lands per post equals a plain per-post computation: vaderSentiment's `polarity_scores` of the
+    cleaned text (crypto words added), the flags of the day's posts from a pandas frame; one file per day, in key order."""
+    run(small)
+    enrich(small, publish=False)  # every core: the scorer's process pool and its cache across months
+    con = duckdb.connect(small.warehouse, read_only=True)
+    try:
+        posts = con.execute("SELECT post_id, source, text, author_id, created_at, date FROM fct_post ORDER BY date, source, post_id").df()
+        staged = con.execute(
+            f"SELECT *, regexp_extract(filename, 'date=([0-9-]+)', 1) AS folder "
+            f"FROM read_parquet('{small.lake}/staged/post_sentiment/date=*/part-0.parquet', filename = true)"
+        ).df()
+    finally:
+        con.close()
+    analyzer = SentimentIntensityAnalyzer()
+    analyzer.lexicon.update({w: v for w, (v, _) in CRYPTO_WORDS.items()})
+    vader = [analyzer.polarity_scores(clean(without_retweet_prefix(t))) for t in posts["text"]]
+    expected = posts[["post_id", "source"]].assign(
+        **{c: [s[c] for s in vader] for c in ("compound", "pos", "neu", "neg")},
+        **pd.concat([flag_posts(day.reset_index(drop=True)) for _, day in posts.groupby("date", sort=True)], ignore_index=True),
+    )
+    assert len(staged) == len(posts) > 10_000
+    assert staged["folder"].tolist() == posts["date"].astype(str).tolist()  # each day's file, its rows in key order
+    assert staged[expected.columns].to_dict("records") == expected.to_dict("records")
+    assert expected["is_spam_pattern"].sum() > 100 and expected["compound"].abs().gt(0.05).mean() > 0.5  # a real test
+
+
+def test_each_day_lands_in_its_own_staged_file_with_its_rows_in_key_order(tmp_path):
+    keys = [(dt.date(2024, 1, d), s, f"p{i}") for d in (3, 1, 2) for s in ("x", "reddit") for i in (10, 9, 1)]
+    shuffled = [keys[i] for i in np.random.default_rng(1).permutation(len(keys))]
+    lake = Lake(str(tmp_path / "lake"))
+    write_days(lake, pa.table({"post_id": [k[2] for k in shuffled], "source": [k[1] for k in shuffled],
+                               "compound": [float(k[0].day) for k in shuffled], "date": [k[0] for k in shuffled]}))
+    for day in (1, 2, 3):
+        rows = pq.read_table(lake.path(f"staged/post_sentiment/date=2024-01-0{day}/part-0.parquet")).to_pylist()
+        assert [(r["date"], r["source"], r["post_id"]) for r in rows] == sorted(k for k in keys if k[0].day == day)
+        assert {r["compound"] for r in rows} == {float(day)}

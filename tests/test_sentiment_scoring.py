@@ -6,12 +6,13 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from cryptopulse.analysis.fastvader import FastVader
 from cryptopulse.analysis.lexicon import CRYPTO_WORDS, reference_analyzer
-from cryptopulse.analysis.scoring import clean, score_texts, without_retweet_prefix
+from cryptopulse.analysis.scoring import Scorer, clean, score_texts, without_retweet_prefix
 from cryptopulse.sources.synthetic import vocab
 from realdata import real
 
@@ -111,3 +112,20 @@ def test_docs_list_every_crypto_word_with_its_valence():
         if len(cells) == 4 and cells[0] in CRYPTO_WORDS:
             rows[cells[0]] = float(cells[1].replace("−", "-"))
     assert rows == {w: v for w, (v, _) in CRYPTO_WORDS.items()}
+
+
+@pytest.mark.parametrize("cache_limit", [1_000_000, 10])
+def test_a_scorer_keeps_its_scores_between_calls_and_scores_each_cleaned_text_once(cache_limit):
+    texts = list(corpus()[:3_000])
+    reference = extended()
+    expected = [vader(clean(without_retweet_prefix(t)), reference) for t in texts]
+    with Scorer(workers=1, cache_limit=cache_limit) as scorer:
+        first, scored_first = scorer.score(texts[:2_000])
+        second, scored_second = scorer.score(pa.chunked_array([texts[1_000:2_500], texts[2_500:]]))  # as enrich passes them
+    assert [tuple(s) for s in first.tolist()] == expected[:2_000]
+    assert [tuple(s) for s in second.tolist()] == expected[1_000:]
+    cleaned = [clean(without_retweet_prefix(t)) for t in texts]
+    assert scored_first == len(set(cleaned[:2_000]))
+    assert scored_second == len(set(cleaned[1_000:]) - set(cleaned[:2_000])) < len(set(cleaned[1_000:]))  # no text twice
+    # a cache over its limit keeps only the texts of the call at hand
+    assert len(scorer.cache) == len(set(cleaned) if cache_limit > len(texts) else set(cleaned[1_000:]))

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
-import pandas as pd
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from cryptopulse.analysis.flags import FLAGS, FlagThresholds, flag_posts
-from cryptopulse.analysis.frames import read_frame
+from cryptopulse.analysis.frames import read_table
 from cryptopulse.analysis.lexicon import VERSION
-from cryptopulse.analysis.scoring import score_texts
+from cryptopulse.analysis.scoring import Scorer
 from cryptopulse.config import Settings
 from cryptopulse.engines import Engine, open_engine
 from cryptopulse.interval import Interval
@@ -70,8 +73,9 @@ def enrich(
             raise NothingToRun(f"no posts in the warehouse {settings.warehouse} (run `cryptopulse run` first)")
         started = time.perf_counter()
         days = _days_to_score(engine, interval, rescore)
-        for first in range(0, len(days), DAYS_PER_CHUNK):
-            _enrich_days(engine, lake, days[first : first + DAYS_PER_CHUNK], workers, rescore, thresholds or FlagThresholds(), report)
+        with Scorer(workers) as scorer:  # one set of worker processes, and texts scored in one month not scored again
+            for first in range(0, len(days), DAYS_PER_CHUNK):
+                _enrich_days(engine, lake, days[first : first + DAYS_PER_CHUNK], scorer, rescore, thresholds or FlagThresholds(), report)
         report.seconds["score_and_flag"] = time.perf_counter() - started
         if days:
             started = time.perf_counter()
@@ -114,7 +118,7 @@ def _posts_sql(engine: Engine, days: list[dt.date], rescore: bool) -> str:
     if rescore or not engine.table_exists("fct_post_sentiment"):
         scores = ", ".join(f"CAST(NULL AS DOUBLE) AS {c}" for c in SCORE_COLUMNS)
         return f"SELECT {POST_COLUMNS}, {scores} FROM fct_post AS p WHERE p.date IN ({listed})"
-    scores = ", ".join(f"s.{c}" for c in SCORE_COLUMNS)
+    scores = ", ".join(f"CAST(s.{c} AS DOUBLE) AS {c}" for c in SCORE_COLUMNS)  # DuckDB's own decimal → double
     return (
         f"SELECT {POST_COLUMNS}, {scores} FROM fct_post AS p "
         f"LEFT JOIN fct_post_sentiment AS s ON s.post_id = p.post_id AND s.source = p.source AND s.date = p.date "
@@ -123,28 +127,46 @@ def _posts_sql(engine: Engine, days: list[dt.date], rescore: bool) -> str:
 
 
 def _enrich_days(
-    engine: Engine, lake: Lake, days: list[dt.date], workers: int | None, rescore: bool, thresholds: FlagThresholds, report: EnrichReport
+    engine: Engine, lake: Lake, days: list[dt.date], scorer: Scorer, rescore: bool, thresholds: FlagThresholds, report: EnrichReport
 ) -> None:
     """Score the unscored posts of `days`, flag all their posts, and write one staged file per day."""
-    posts = read_frame(engine, _posts_sql(engine, days, rescore))
-    todo = posts["compound"].isna()
-    scores, distinct = score_texts(posts.loc[todo, "text"].tolist(), workers)
-    if scores:
-        posts.loc[todo, list(SCORE_COLUMNS)] = scores
-    flags = flag_posts(posts, thresholds)
-    enriched = pd.concat([posts[["post_id", "source", *SCORE_COLUMNS]], flags], axis=1)
-    enriched["lexicon_version"] = VERSION
-    enriched["date"] = pd.to_datetime(posts["date"]).dt.date
-    for day, rows in enriched.groupby("date", sort=True):
-        with lake.writing(f"{partition_dir(DATASET, day)}/part-0.parquet") as local:
-            rows.sort_values(["source", "post_id"]).to_parquet(local, index=False)
+    posts = read_table(engine, _posts_sql(engine, days, rescore))
+    scores = np.column_stack([posts[c].to_numpy() for c in SCORE_COLUMNS]).astype(np.float64).reshape(-1, len(SCORE_COLUMNS))
+    todo = np.isnan(scores[:, 0])  # a NULL compound: not scored yet
+    with ThreadPoolExecutor(1) as thread:  # DuckDB flags the posts (without the GIL) while the texts are scored
+        flagging = thread.submit(flag_posts, posts, thresholds)
+        if todo.any():
+            scores[todo], distinct = scorer.score(posts["text"].filter(pa.array(todo)))
+            report.distinct_texts += distinct
+        flags = flagging.result()
+    enriched = pa.table(
+        {
+            "post_id": posts["post_id"],
+            "source": posts["source"],
+            **{c: scores[:, i] for i, c in enumerate(SCORE_COLUMNS)},
+            **{f: flags[f].to_numpy() for f in FLAGS},
+            "lexicon_version": pa.array([VERSION] * posts.num_rows, pa.string()),
+            "date": posts["date"],
+        }
+    )
+    write_days(lake, enriched)
     report.posts_scored += int(todo.sum())
-    report.distinct_texts += distinct
     report.days_rewritten += len(days)
-    report.posts_in_days += len(posts)
+    report.posts_in_days += posts.num_rows
     for flag in FLAGS:
         report.flagged[flag] += int(flags[flag].sum())
     report.flagged_posts += int(flags.any(axis=1).sum())
+
+
+def write_days(lake: Lake, enriched: pa.Table) -> None:
+    """One staged Parquet file per day of `enriched`, its rows in key order: sorted once, each day is one slice."""
+    enriched = enriched.sort_by([("date", "ascending"), ("source", "ascending"), ("post_id", "ascending")])
+    dates = enriched["date"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]]) if len(dates) else np.zeros(0, dtype=np.int64)
+    for start, end in zip(starts, [*starts[1:], len(dates)]):
+        day = dates[start].item()
+        with lake.writing(f"{partition_dir(DATASET, day)}/part-0.parquet") as local:
+            pq.write_table(enriched.slice(start, end - start), local)
 
 
 def rebuild(engine: Engine, lake: Lake, interval: Interval, freshness_hours: int) -> dict[str, int]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 COPY_MIN_AUTHORS = 10  # the same normalized text from this many accounts within two clock hours is a copy storm
 RATE_MAX_PER_HOUR = 10  # an account posting more than this in one hour is flagged for that hour
@@ -22,8 +24,8 @@ class FlagThresholds:
     rate_max_per_hour: int = RATE_MAX_PER_HOUR
 
 
-def flag_posts(posts: pd.DataFrame, thresholds: FlagThresholds = FlagThresholds()) -> pd.DataFrame:
-    """The three flags for `posts` (columns text, author_id, created_at), in the order of its rows.
+def flag_posts(posts: pd.DataFrame | pa.Table, thresholds: FlagThresholds = FlagThresholds()) -> pd.DataFrame:
+    """The three flags for `posts` (columns text, author_id, created_at), in the order of its rows (and with its index).
 
     Posting rates are counted per clock hour; copies per clock hour, a post's hour adding the busier
     of its two neighbours in the same UTC day (a storm straddling the hour still counts whole). A day's
@@ -33,14 +35,23 @@ def flag_posts(posts: pd.DataFrame, thresholds: FlagThresholds = FlagThresholds(
     """
     con = duckdb.connect()
     try:
-        frame = posts[["text", "author_id", "created_at"]].reset_index(drop=True)
-        con.register("posts", frame.assign(i=range(len(frame))))
+        con.register("posts", _numbered(posts))
         flags = con.execute(FLAG_SQL.format(normalized=NORMALIZED_SQL, copies=thresholds.copy_min_authors,
                                             rate=thresholds.rate_max_per_hour, spam=_quote(SPAM))).df()
     finally:
         con.close()
-    flags.index = posts.index
+    if isinstance(posts, pd.DataFrame):
+        flags.index = posts.index
     return flags
+
+
+def _numbered(posts: pd.DataFrame | pa.Table) -> pd.DataFrame | pa.Table:
+    """The columns the flags read, and each row's number `i` (Arrow tables are scanned without a copy)."""
+    columns = ["text", "author_id", "created_at"]
+    if isinstance(posts, pa.Table):
+        return posts.select(columns).append_column("i", pa.array(np.arange(posts.num_rows)))
+    frame = posts[columns].reset_index(drop=True)
+    return frame.assign(i=range(len(frame)))
 
 
 def normalize(text: str) -> str:

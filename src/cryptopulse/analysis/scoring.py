@@ -5,8 +5,12 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cryptopulse.analysis.fastvader import FastVader, Scores
 from cryptopulse.analysis.lexicon import reference_analyzer
@@ -17,7 +21,9 @@ MENTION = re.compile(r"@\w+")
 CASHTAG = re.compile(r"\$[A-Za-z][A-Za-z0-9]{0,11}\b")
 CASHTAG_WORD = "cashtag"  # a neutral, lower-case stand-in: '$SAFE' must not score as 'safe', nor count as shouting
 BATCH = 4_000
+BATCH_MIN = 500  # once the workers run, calls with this many distinct texts per worker go to them
 PARALLEL_MIN = 20_000  # fewer distinct texts are scored in-process: starting workers would cost more
+CACHE_LIMIT = 1_000_000  # cleaned texts whose scores a Scorer keeps between calls (~300 MB)
 
 
 def without_retweet_prefix(text: str) -> str:
@@ -62,24 +68,70 @@ def _score_batch(cleaned: list[str]) -> list[Scores]:
     return [score(t) for t in cleaned]
 
 
-def score_texts(texts: Iterable[str], workers: int | None = None) -> tuple[list[Scores], int]:
+class Scorer:
+    """Scores texts as `score_texts` does, and keeps, from one call to the next, the scores of the cleaned texts
+    it has seen (up to `cache_limit` of them) and its worker processes: `enrich` scores a month at a time, and
+    retweets, spam and templates repeat across months."""
+
+    def __init__(self, workers: int | None = None, cache_limit: int = CACHE_LIMIT) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.cache_limit = cache_limit
+        self.cache: dict[str, Scores] = {}
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Scorer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def score(self, texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, int]:
+        """Scores of each text, in order, as rows (compound, pos, neu, neg), and how many distinct cleaned texts
+        were scored (texts that clean to one already seen are not scored again)."""
+        raw, codes = distinct_texts(texts)
+        positions: dict[str, int] = {}  # distinct text without its retweet prefix -> its position
+        stripped = np.fromiter((positions.setdefault(without_retweet_prefix(t), len(positions)) for t in raw), np.int64, len(raw))
+        cleaned = [clean(t) for t in positions]
+        new = [c for c in dict.fromkeys(cleaned) if c not in self.cache]
+        if len(self.cache) + len(new) > self.cache_limit:
+            self.cache = {c: self.cache[c] for c in cleaned if c in self.cache}
+        self.cache.update(zip(new, self._score_new(new)))
+        by_position = np.array([self.cache[c] for c in cleaned], dtype=np.float64).reshape(-1, 4)
+        return by_position[stripped[codes]], len(new)
+
+    def _score_new(self, unique: list[str]) -> list[Scores]:
+        """FastVader scores of `unique`, in batches over the worker processes when there are enough texts."""
+        if self.workers == 1 or len(unique) < (PARALLEL_MIN if self._pool is None else self.workers * BATCH_MIN):
+            return _score_batch(unique)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers)
+        size = min(BATCH, -(-len(unique) // self.workers))  # every worker gets a share of a small call
+        batches = [unique[i : i + size] for i in range(0, len(unique), size)]
+        return [s for batch in self._pool.map(_score_batch, batches) for s in batch]
+
+
+def distinct_texts(texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
+    """The distinct texts, and the position of each text among them (Arrow's hashing, not one Python call per text)."""
+    if not isinstance(texts, pa.Array | pa.ChunkedArray):
+        texts = pa.array(texts, pa.large_string())
+    if isinstance(texts, pa.ChunkedArray):  # one array (large: no 2 GB limit), hashed at once
+        texts = texts.cast(pa.large_string()).combine_chunks()
+    encoded = pc.dictionary_encode(texts)
+    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy()
+
+
+def score_texts(texts: Sequence[str], workers: int | None = None) -> tuple[list[Scores], int]:
     """Scores of each text, in order, and how many distinct cleaned texts were scored.
 
     Texts are cleaned once per distinct text, and identical cleaned texts (retweets without their prefix, spam, posts
     differing only by a link or a mention) are scored once; those are split in batches over `workers` processes
     (default: every core) when there are enough of them to pay for the start.
     """
-    texts = [without_retweet_prefix(t) for t in texts]
-    distinct = list(dict.fromkeys(texts))
-    cleaned = [clean(t) for t in distinct]
-    unique = list(dict.fromkeys(cleaned))
-    workers = workers or os.cpu_count() or 1
-    if workers > 1 and len(unique) >= PARALLEL_MIN:
-        batches = [unique[i : i + BATCH] for i in range(0, len(unique), BATCH)]
-        with ProcessPoolExecutor(workers) as pool:
-            scored = [s for batch in pool.map(_score_batch, batches) for s in batch]
-    else:
-        scored = _score_batch(unique)
-    by_cleaned = dict(zip(unique, scored))
-    by_text = {t: by_cleaned[c] for t, c in zip(distinct, cleaned)}
-    return [by_text[t] for t in texts], len(unique)
+    with Scorer(workers) as scorer:
+        scores, distinct = scorer.score(texts)
+    return [tuple(row) for row in scores.tolist()], distinct
