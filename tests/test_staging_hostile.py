@@ -20,7 +20,7 @@ import pytest
 from conftest import settings_for, table_hashes
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
-from cryptopulse.pipeline import GateFailed, run
+from cryptopulse.pipeline import GateFailed, run, stage_step
 from cryptopulse.staging import stage
 from cryptopulse.staging.common import UNDATED_FILE
 from cryptopulse.staging.loading import Window
@@ -298,3 +298,12 @@ def test_staging_leaves_no_temporary_files_and_removes_those_of_a_killed_run(tin
     assert list((tmp_path / "system-temp").iterdir()) == []
     hidden = [p for p in Path(tiny.lake).rglob(".*") if p.is_file()]
     assert hidden == []
+
+
+def test_the_plausible_window_setting_reaches_staging_through_the_pipeline(tiny):
+    lake = Lake(tiny.lake)
+    put(lake, x_file(DAY2), [{"data": [tweet("61", "old $btc", "2015-06-01T00:00:00Z")]}])
+    stage_step(tiny.model_copy(update={"plausible_since": dt.date(2016, 1, 1)}), None)
+    assert [(d, r) for d, r, _ in held(tiny, x_file(DAY2))] == [(DAY2, "timestamp_out_of_range")]
+    stage_step(tiny.model_copy(update={"plausible_since": dt.date(2010, 1, 1)}), None)
+    assert [(d, r) for d, r, _ in held(tiny, x_file(DAY2))] == [(DAY2, "outside_partition")]  # plausible, but far from its file

@@ -114,7 +114,7 @@ def stage_step(settings: Settings, interval: Interval | None, wait: bool = False
     lake = Lake(settings.lake)
     with run_lock(lake, "stage", wait):
         return stage(lake, interval, threads=settings.threads, memory_limit=settings.memory_limit,
-                     temp_directory=settings.temp_directory)
+                     temp_directory=settings.temp_directory, plausible_since=settings.plausible_since)
 
 
 def build_step(
@@ -215,7 +215,7 @@ def run_in_batches(
     """The pipeline over `interval` as consecutive runs of `batch_days` days each, oldest first: what a backfill
     does, with memory and spill bounded by one batch's data however large the whole is. Without an interval it
     covers the raw zone's partitions (`raw_extent`); a raw zone with unpartitioned files runs whole."""
-    whole = interval or raw_extent(Lake(settings.lake))
+    whole = interval or raw_extent(Lake(settings.lake), settings.plausible_since)
     if whole is None:
         return [run(settings, None, progress, wait)]
     return [run(settings, part, progress, wait) for part in whole.batches(batch_days)]
