@@ -53,7 +53,10 @@ def truth(settings) -> dict[str, dict]:
 
 
 def test_analyze_recovers_the_planted_lag_and_sign(analysed):
-    report = analyze(analysed, max_lag=24, alpha=ALPHA, charts=False)
+    report = analyze(analysed, max_lag=24, alpha=ALPHA, charts=True)  # every coin's chart, drawn in worker processes
+    lake = Lake(analysed.lake)
+    assert report.charts == [lake.uri(f"analysis/charts/{s.coin_id}.png") for s in report.coins] and len(report.coins) == 5
+    assert all(lake.read_bytes(f"analysis/charts/{s.coin_id}.png")[:8] == b"\x89PNG\r\n\x1a\n" for s in report.coins)
     planted = {c: t["lead_hours"] for c, t in truth(analysed).items() if t["lead_hours"] is not None}
     assert len(planted) >= 2
     found = {s.coin_id: s.best["sentiment"] for s in report.coins}

@@ -5,6 +5,8 @@ A rerun replaces the rows of the coins it analyses, so the table always holds th
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -83,10 +85,7 @@ def analyze(
         _check_hours(hourly, max_lag)
         tests, report.coins, report.skipped = lead_lag(hourly, max_lag, alpha, shuffle_seed)
         if charts:
-            lake = Lake(settings.lake)
-            for summary in report.coins:
-                rows = hourly[hourly["coin_id"] == summary.coin_id]
-                report.charts.append(_chart(lake, rows, tests[tests["coin_id"] == summary.coin_id], summary))
+            report.charts = _charts(Lake(settings.lake), hourly, tests, report.coins)
         report.tests = len(tests)
         results = tests.assign(max_lag=max_lag, alpha=alpha, shuffle_seed=shuffle_seed) if len(tests) else None
         _replace(engine, results, [s.coin_id for s in report.coins])
@@ -120,12 +119,23 @@ def _check_hours(hourly: pd.DataFrame, max_lag: int) -> None:
                         f" (use --max-lag {largest_lag(hours)} or less)")
 
 
-def _chart(lake: Lake, hourly: pd.DataFrame, tests: pd.DataFrame, summary: CoinSummary) -> str:
+def _charts(lake: Lake, hourly: pd.DataFrame, tests: pd.DataFrame, coins: list[CoinSummary]) -> list[str]:
+    """One PNG per coin in the lake, drawn over every core (matplotlib draws on one); their URIs."""
     from cryptopulse.analysis.charts import coin_chart  # matplotlib takes seconds to import: only when drawing
 
-    path = f"{CHARTS_DIR}/{summary.coin_id}.png"
-    lake.write_bytes(path, coin_chart(hourly, tests, summary))
-    return lake.uri(path)
+    jobs = [(hourly[hourly["coin_id"] == s.coin_id], tests[tests["coin_id"] == s.coin_id], s) for s in coins]
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            pngs = list(pool.map(coin_chart, *zip(*jobs)))
+    else:
+        pngs = [coin_chart(*job) for job in jobs]
+    uris = []
+    for summary, png in zip(coins, pngs):
+        path = f"{CHARTS_DIR}/{summary.coin_id}.png"
+        lake.write_bytes(path, png)
+        uris.append(lake.uri(path))
+    return uris
 
 
 def _replace(engine: Engine, rows: pd.DataFrame | None, coins: list[str]) -> None:
