@@ -120,7 +120,7 @@ def test_a_scorer_keeps_its_scores_between_calls_and_scores_each_cleaned_text_on
     reference = extended()
     expected = [vader(clean(without_retweet_prefix(t)), reference) for t in texts]
     with Scorer(workers=1, cache_limit=cache_limit) as scorer:
-        first, scored_first = scorer.score(texts[:2_000])
+        first, scored_first = scorer.score(pa.array(texts[:2_000]))
         second, scored_second = scorer.score(pa.chunked_array([texts[1_000:2_500], texts[2_500:]]))  # as enrich passes them
     assert [tuple(s) for s in first.tolist()] == expected[:2_000]
     assert [tuple(s) for s in second.tolist()] == expected[1_000:]

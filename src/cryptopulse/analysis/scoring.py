@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -90,19 +90,24 @@ class Scorer:
             self._pool.shutdown()
             self._pool = None
 
-    def score(self, texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, int]:
+    def score(self, texts: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, int]:
         """Scores of each text, in order, as rows (compound, pos, neu, neg), and how many distinct cleaned texts
         were scored (texts that clean to one already seen are not scored again)."""
         raw, codes = distinct_texts(texts)
+        scores, scored = self.scores_of(raw)
+        return np.array(scores, dtype=np.float64).reshape(-1, 4)[codes], scored
+
+    def scores_of(self, distinct: list[str]) -> tuple[list[Scores], int]:
+        """Scores of each of `distinct` (no two equal), and how many cleaned texts were scored for them."""
         positions: dict[str, int] = {}  # distinct text without its retweet prefix -> its position
-        stripped = np.fromiter((positions.setdefault(without_retweet_prefix(t), len(positions)) for t in raw), np.int64, len(raw))
+        stripped = [positions.setdefault(without_retweet_prefix(t), len(positions)) for t in distinct]
         cleaned = [clean(t) for t in positions]
         new = [c for c in dict.fromkeys(cleaned) if c not in self.cache]
         if len(self.cache) + len(new) > self.cache_limit:
             self.cache = {c: self.cache[c] for c in cleaned if c in self.cache}
         self.cache.update(zip(new, self._score_new(new)))
-        by_position = np.array([self.cache[c] for c in cleaned], dtype=np.float64).reshape(-1, 4)
-        return by_position[stripped[codes]], len(new)
+        by_position = [self.cache[c] for c in cleaned]
+        return [by_position[i] for i in stripped], len(new)
 
     def _score_new(self, unique: list[str]) -> list[Scores]:
         """FastVader scores of `unique`, in batches over the worker processes when there are enough texts."""
@@ -115,23 +120,23 @@ class Scorer:
         return [s for batch in self._pool.map(_score_batch, batches) for s in batch]
 
 
-def distinct_texts(texts: Sequence[str] | pa.Array | pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
+def distinct_texts(texts: pa.Array | pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
     """The distinct texts, and the position of each text among them (Arrow's hashing, not one Python call per text)."""
-    if not isinstance(texts, pa.Array | pa.ChunkedArray):
-        texts = pa.array(texts, pa.large_string())
     if isinstance(texts, pa.ChunkedArray):  # one array (large: no 2 GB limit), hashed at once
         texts = texts.cast(pa.large_string()).combine_chunks()
     encoded = pc.dictionary_encode(texts)
     return encoded.dictionary.to_pylist(), encoded.indices.to_numpy()
 
 
-def score_texts(texts: Sequence[str], workers: int | None = None) -> tuple[list[Scores], int]:
+def score_texts(texts: Iterable[str], workers: int | None = None) -> tuple[list[Scores], int]:
     """Scores of each text, in order, and how many distinct cleaned texts were scored.
 
     Texts are cleaned once per distinct text, and identical cleaned texts (retweets without their prefix, spam, posts
     differing only by a link or a mention) are scored once; those are split in batches over `workers` processes
     (default: every core) when there are enough of them to pay for the start.
     """
+    positions: dict[str, int] = {}
+    codes = [positions.setdefault(t, len(positions)) for t in texts]
     with Scorer(workers) as scorer:
-        scores, distinct = scorer.score(texts)
-    return [tuple(row) for row in scores.tolist()], distinct
+        scores, scored = scorer.scores_of(list(positions))
+    return [scores[i] for i in codes], scored
