@@ -17,9 +17,13 @@ from offline import install as forbid_outside_hosts
 from rawfiles import write_tiny_lake
 
 forbid_outside_hosts()  # no test may reach a host outside 127.0.0.1 (checked for every socket)
-pytest_plugins = ("services",)  # session-wide PostgreSQL and S3 servers (tests/services.py), started on first use
+# session-wide PostgreSQL, S3 and Spark (tests/services.py) and Airflow home (tests/dagrun.py), started on first use
+pytest_plugins = ("services", "dagrun")
 
 SMALL_SCALE = 0.01
+# Fixtures costly to start in a process, costliest first. Modules using one of them are queued before the others
+# (pyproject.toml: `-n 2 --dist loadfile`), so the long modules start first and the two workers finish together.
+HEAVY_FIXTURES = ("spark", "airflow_home", "postgres_server", "s3_server")
 # Tables a rerun must reproduce exactly (logs such as pipeline_runs and quality_results grow by design).
 DATA_TABLES = (*(m.name for m in load_models()), "quarantine", "staging_stats")
 
@@ -80,3 +84,13 @@ def published_hashes(lake_root: str) -> dict[str, tuple[int, str]]:
     with open_snapshot(Lake(lake_root)) as snapshot:
         cur = snapshot.cursor()
         return {t: _hash(cur, t) for t in sorted(snapshot.tables) if t not in ("quality_results", "pipeline_runs")}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Queue the tests that start a costly fixture first (`--dist loadfile` hands out whole modules in this order)."""
+    items.sort(key=_heaviness)
+
+
+def _heaviness(item: pytest.Item) -> int:
+    used = set(getattr(item, "fixturenames", ()))
+    return next((i for i, name in enumerate(HEAVY_FIXTURES) if name in used), len(HEAVY_FIXTURES))

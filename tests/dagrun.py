@@ -1,4 +1,5 @@
-"""Real Airflow for the DAG tests: a throwaway AIRFLOW_HOME migrated once, the DAG parsed by DagBag, runs via `dag.test()`."""
+"""Real Airflow for the DAG tests (a pytest plugin): one throwaway AIRFLOW_HOME per session, migrated once and set
+before airflow is first imported; the DAG parsed by DagBag; runs via `dag.test()`."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 DAG_ID = "cryptopulse_daily"
@@ -33,6 +37,21 @@ def migrate(env: dict[str, str]) -> None:
     done = subprocess.run([str(AIRFLOW), "db", "migrate"], env={**os.environ, **env}, capture_output=True, text=True, timeout=180)
     if done.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{done.stderr[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's AIRFLOW_HOME, migrated, with `airflow_env` in the environment until the session ends.
+
+    Every DAG test module asks for it, in any order: airflow reads its home once, at its first import.
+    """
+    home = tmp_path_factory.mktemp("airflow-home")
+    env = airflow_env(home)
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        migrate(env)
+        yield home
 
 
 def load_dag() -> Any:

@@ -1,4 +1,5 @@
-"""Real servers for the tests (a pytest plugin): PostgreSQL 15 and an S3 server (moto), started once per session.
+"""Real servers for the tests (a pytest plugin): PostgreSQL 15, an S3 server (moto) and a local Spark session, started
+once per session (under pytest-xdist: once per worker that needs them).
 
 PostgreSQL runs from the Debian package as the `postgres` user (initdb/pg_ctl refuse root), with its data
 and socket in a temporary folder and fsync off; moto_server listens on 127.0.0.1. A missing server is a
@@ -18,8 +19,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 PG_BIN = Path(os.environ.get("CRYPTOPULSE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -162,3 +167,26 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
     for name, value in s3_server.env.items():
         monkeypatch.setenv(name, value)
     return s3_server
+
+
+SPARK_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.sql.shuffle.partitions": "2",
+}
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    """One local Spark session (local[2], loopback only) for the whole session; the Spark engine picks up the active one."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master("local[2]")
+    for key, value in SPARK_CONF.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

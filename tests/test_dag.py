@@ -22,7 +22,7 @@ from cryptopulse.interval import Interval
 from cryptopulse.orchestration.options import read_run_options, read_schedule_options
 from cryptopulse.pipeline import run as pipeline_run
 from cryptopulse.sources.x import coin_query
-from dagrun import airflow_env, asset_events, load_dag, logical_date_for, migrate, run_day
+from dagrun import asset_events, load_dag, logical_date_for, run_day
 from fakeapi import SECRET, FakeAPI, Faults, chart_points, coingecko_routes, make_reddit_posts, make_tweets, reddit_routes, x_routes
 
 DAY = dt.date(2024, 5, 20)  # inside the small synthetic dataset (2024-05-11 … 2024-05-31)
@@ -31,14 +31,9 @@ INGEST = ("ingest.coingecko_catalog", "ingest.x_posts", "ingest.reddit_posts")
 WAREHOUSE = ("warehouse.load_dimensions", "warehouse.load_facts", "warehouse.quality_gates", "warehouse.aggregates")
 
 
-@pytest.fixture(scope="session")
-def dag(tmp_path_factory):
-    env = airflow_env(tmp_path_factory.mktemp("airflow-home"))
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in env.items():
-            mp.setenv(name, value)
-        migrate(env)
-        yield load_dag()
+@pytest.fixture(scope="module")
+def dag(airflow_home):
+    return load_dag()
 
 
 # -- shape ---------------------------------------------------------------------------------------------

@@ -20,25 +20,6 @@ from cryptopulse.lake.publish import published_tables
 from cryptopulse.pipeline import GateFailed, RunReport, build_step, run, stage_step
 
 
-@pytest.fixture(scope="module")
-def spark():
-    """One local session for the module; the engine picks up the active session."""
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
 def spark_settings(root: Path) -> Settings:
     return load_settings(lake=str(root / "lake"), warehouse=str(root / "warehouse.duckdb"), engine="spark")
 

@@ -16,14 +16,14 @@ from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.pipeline import run as pipeline_run
 from cryptopulse.read import open_snapshot
-from dagrun import DAGS, airflow_env, migrate, run_day
+from dagrun import DAGS, run_day
 
 DAG_ID = "cryptopulse_daily_spark"
 DAY = dt.date(2024, 5, 20)  # inside the small synthetic dataset (2024-05-11 … 2024-05-31)
 
 
 @pytest.fixture(scope="module")
-def spark_dag(tmp_path_factory, small_raw):
+def spark_dag(airflow_home, tmp_path_factory, small_raw):
     """The DAG parsed with CRYPTOPULSE_ENGINE=spark, offline (the ingest tasks land the small raw zone's files of the
     day in an empty lake), and a Spark connection to local[2]."""
     root = tmp_path_factory.mktemp("spark-dag")
@@ -38,14 +38,10 @@ def spark_dag(tmp_path_factory, small_raw):
         "PYSPARK_PYTHON": sys.executable,  # the job's driver runs in this venv, where cryptopulse is installed
         "SPARK_LOCAL_IP": "127.0.0.1",
     }
-    if "airflow" not in sys.modules:  # otherwise another module already set up (and migrated) an AIRFLOW_HOME
-        env |= airflow_env(tmp_path_factory.mktemp("airflow-home"))
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env.items():
             mp.setenv(name, value)
         mp.delenv("CRYPTOPULSE_OFFLINE", raising=False)
-        if "AIRFLOW_HOME" in env:
-            migrate(env)
         from airflow.dag_processing.dagbag import DagBag
 
         bag = DagBag(dag_folder=str(DAGS / f"{DAG_ID}.py"))
