@@ -57,6 +57,30 @@ def small(tmp_path: Path, small_raw: Path) -> Settings:
     return settings_for(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def small_built(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The small raw zone run once per session (DuckDB), shared: only for tests that read and never write it."""
+    from cryptopulse.pipeline import run
+
+    settings = settings_for(tmp_path_factory.mktemp("small-built"))
+    shutil.copytree(small_raw, settings.lake)
+    run(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def small_enriched(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The small raw zone run, then scored and flagged (`enrich`, unpublished), once per session; shared, read only."""
+    from cryptopulse.analysis.enrich import enrich
+    from cryptopulse.pipeline import run
+
+    settings = settings_for(tmp_path_factory.mktemp("small-enriched"))
+    shutil.copytree(small_raw, settings.lake)
+    run(settings)
+    enrich(settings, workers=1, publish=False)
+    return settings
+
+
 @pytest.fixture
 def cli() -> CliRunner:
     return CliRunner()

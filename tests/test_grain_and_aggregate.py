@@ -9,13 +9,11 @@ import pandas as pd
 import pytest
 
 from cryptopulse.models import load_models
-from cryptopulse.pipeline import run
 
 
 @pytest.fixture
-def built(small):
-    run(small)
-    return small
+def built(small_built):
+    return small_built  # run once for the session: these tests only read it
 
 
 # fct_post_sentiment stays empty until `cryptopulse enrich`; its key is checked in test_marts.py

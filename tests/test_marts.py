@@ -83,13 +83,6 @@ def test_daily_mart_on_the_tiny_lake(tiny_enriched):
     assert got["sentiment_z"].isna().all()  # fewer than 10 baseline days
 
 
-@pytest.fixture
-def small_enriched(small):
-    run(small)
-    enrich(small, workers=1, publish=False)
-    return small
-
-
 def pandas_hourly(settings) -> pd.DataFrame:
     """mart_coin_hourly's social columns, computed in pandas from the fact tables."""
     posts = frame(

@@ -39,9 +39,8 @@ def test_every_planted_malformed_record_is_quarantined_with_its_reason(small):
     )
 
 
-def test_reconciliation_holds_per_day(small):
-    run(small)
-    con = duckdb.connect(small.warehouse, read_only=True)
+def test_reconciliation_holds_per_day(small_built):
+    con = duckdb.connect(small_built.warehouse, read_only=True)
     rows = con.execute(
         """
         SELECT s.dataset, s.date, s.received, s.duplicates,
