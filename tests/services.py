@@ -169,24 +169,33 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
     return s3_server
 
 
+# Spark sized for test data: loopback only, no UI, 2 shuffle partitions (not 200), warnings only in the log
 SPARK_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.sql.shuffle.partitions": "2",
+    "spark.log.level": "WARN",
 }
 
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
-    """One local Spark session (local[2], loopback only) for the whole session; the Spark engine picks up the active one."""
+    """One local Spark session (local[2], SPARK_CONF) for the whole session; the Spark engine picks up the active one."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master("local[2]")
     for key, value in SPARK_CONF.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_conf_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SPARK_CONF_DIR whose spark-defaults.conf holds SPARK_CONF, for applications started with spark-submit."""
+    folder = tmp_path_factory.mktemp("spark-conf")
+    (folder / "spark-defaults.conf").write_text("".join(f"{key} {value}\n" for key, value in SPARK_CONF.items()))
+    return folder

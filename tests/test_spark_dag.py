@@ -23,7 +23,7 @@ DAY = dt.date(2024, 5, 20)  # inside the small synthetic dataset (2024-05-11 …
 
 
 @pytest.fixture(scope="module")
-def spark_dag(airflow_home, tmp_path_factory, small_raw):
+def spark_dag(airflow_home, spark_conf_dir, tmp_path_factory, small_raw):
     """The DAG parsed with CRYPTOPULSE_ENGINE=spark, offline (the ingest tasks land the small raw zone's files of the
     day in an empty lake), and a Spark connection to local[2]."""
     root = tmp_path_factory.mktemp("spark-dag")
@@ -37,6 +37,7 @@ def spark_dag(airflow_home, tmp_path_factory, small_raw):
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",  # spark-submit of the venv's pyspark
         "PYSPARK_PYTHON": sys.executable,  # the job's driver runs in this venv, where cryptopulse is installed
         "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_CONF_DIR": str(spark_conf_dir),  # the tests' Spark settings for spark-submit too
     }
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env.items():
