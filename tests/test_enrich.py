@@ -51,7 +51,8 @@ def test_enrich_scores_only_unscored_posts_and_reruns_change_nothing(small):
     assert rescored.posts_scored == tables["fct_post"][0]
     assert table_hashes(small.warehouse) == tables
     assert published_hashes(small.lake) == published
-    assert any(name.startswith("mart_coin_hourly/") for name in published)
+    assert published["mart_coin_hourly"] == table_hashes(small.warehouse, ("mart_coin_hourly",))["mart_coin_hourly"]
+    assert published["mart_coin_hourly"][0] > 0
 
 
 def test_enrich_in_two_halves_equals_one_enrich(small):
