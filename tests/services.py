@@ -169,8 +169,10 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
     return s3_server
 
 
-# Spark sized for test data: loopback only, no UI, 2 shuffle partitions (not 200), warnings only in the log
+# Spark sized for test data: loopback only, no UI, 2 shuffle partitions (not 200), warnings only in the log, and a
+# driver JVM that compiles with C1 only (short runs: ~15 % faster here, and no C2 threads competing for the 2 cores)
 SPARK_CONF = {
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.host": "127.0.0.1",
