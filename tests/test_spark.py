@@ -136,24 +136,33 @@ def test_status_and_sql_read_what_spark_published(spark_run):
         status.query(lake, "SELECT * FROM no_such_table")
 
 
-def test_rerunning_the_same_interval_changes_nothing(spark_run):
-    settings, first = spark_run
+@pytest.fixture(scope="module")
+def spark_halves(spark_run, small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Interval]:
+    """A second Spark warehouse, built by two runs over the halves of the whole run's interval; and the second half."""
+    _, whole = spark_run
+    middle = whole.interval.start + (whole.interval.end - whole.interval.start) / 2
+    root = tmp_path_factory.mktemp("spark-halves")
+    copy_raw(small_raw, root)
+    split = spark_settings(root)
+    run(split, Interval(whole.interval.start, middle))
+    second = run(split, Interval(middle, whole.interval.end)).interval
+    assert second == Interval(middle, whole.interval.end)
+    return split, second
+
+
+def test_adjacent_intervals_equal_one_run_over_their_union(spark_run, spark_halves):
+    (whole, _), (split, _) = spark_run, spark_halves
+    assert spark_table_hashes(split) == spark_table_hashes(whole)
+    assert published_contents(split.lake) == published_contents(whole.lake)
+
+
+def test_rerunning_the_same_interval_changes_nothing(spark_halves):
+    settings, last = spark_halves  # the second half, run again: its days are replaced, the first half's kept
     tables, published = spark_table_hashes(settings), published_hashes(settings.lake)
-    again = run(settings, first.interval)
-    assert again.interval == first.interval
+    again = run(settings, last)
+    assert again.interval == last
     assert spark_table_hashes(settings) == tables
     assert published_hashes(settings.lake) == published
-
-
-def test_adjacent_intervals_equal_one_run_over_their_union(spark_run, small_raw, tmp_path):
-    whole_settings, whole = spark_run
-    middle = whole.interval.start + (whole.interval.end - whole.interval.start) / 2
-    copy_raw(small_raw, tmp_path)
-    split = spark_settings(tmp_path)
-    run(split, Interval(whole.interval.start, middle))
-    run(split, Interval(middle, whole.interval.end))
-    assert spark_table_hashes(split) == spark_table_hashes(whole_settings)
-    assert published_contents(split.lake) == published_contents(whole_settings.lake)
 
 
 def test_a_failed_gate_leaves_the_spark_warehouse_untouched(spark, tiny):
