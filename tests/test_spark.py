@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import shutil
@@ -17,7 +18,7 @@ from cryptopulse.engines.spark import CATALOG, spark_warehouse
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.lake.publish import published_tables
-from cryptopulse.pipeline import GateFailed, RunReport, build_step, run, stage_step
+from cryptopulse.pipeline import GateFailed, RunReport, build_step, run
 
 
 def spark_settings(root: Path) -> Settings:
@@ -165,15 +166,19 @@ def test_rerunning_the_same_interval_changes_nothing(spark_halves):
     assert published_hashes(settings.lake) == published
 
 
-def test_a_failed_gate_leaves_the_spark_warehouse_untouched(spark, tiny):
-    settings = tiny.model_copy(update={"engine": "spark"})
-    _, interval = stage_step(settings, None)
-    build_step(settings, interval)
+def test_a_failed_gate_leaves_the_spark_warehouse_untouched(spark_halves, tmp_path):
+    built, last = spark_halves
+    for folder in (Path(built.lake), Path(spark_warehouse(built.warehouse))):  # a private copy of the 21 days built
+        shutil.copytree(folder, tmp_path / folder.name)
+    settings = spark_settings(tmp_path)
     before = spark_table_hashes(settings)
-    staged = Path(settings.lake) / "staged/coin_hourly/date=2024-01-01/part-0.csv"
-    staged.write_text(staged.read_text() + "ethereum,2024-01-01 05:30:00,1704087000000,-5.0,1.0,1.0,test,x,2024-01-01\n")
+    day = last.start
+    moment = dt.datetime.combine(day, dt.time(5, 30), dt.UTC)
+    staged = Path(settings.lake) / f"staged/coin_hourly/date={day}/part-0.csv"
+    row = f"ethereum,{moment:%Y-%m-%d %H:%M:%S},{int(moment.timestamp() * 1000)},-5.0,1.0,1.0,test,x,{day}\n"
+    staged.write_text(staged.read_text() + row)
     with pytest.raises(GateFailed) as failed:
-        build_step(settings, interval)
+        build_step(settings, Interval(day, day + dt.timedelta(days=1)))
     assert "fct_coin_hourly.range(price_usd in [0, inf])" in [f.label for f in failed.value.failures]
-    assert spark_table_hashes(settings) == before
+    assert spark_table_hashes(settings) == before and before["fct_post"][0] > 10_000
     assert not list((Path(spark_warehouse(settings.warehouse)) / "_pending").glob("*/*"))
