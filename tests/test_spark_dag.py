@@ -87,7 +87,8 @@ def test_one_day_runs_on_spark_and_publishes_what_duckdb_publishes(spark_dag, sm
     assert manifest["last_interval"] == [str(DAY), str(DAY + dt.timedelta(days=1))]
 
     shutil.copytree(small_raw / "raw", tmp_path / "lake" / "raw")
-    reference = load_settings(lake=str(tmp_path / "lake"), warehouse=str(tmp_path / "warehouse.duckdb"))
+    # engine named: the module's environment says CRYPTOPULSE_ENGINE=spark
+    reference = load_settings(lake=str(tmp_path / "lake"), warehouse=str(tmp_path / "warehouse.duckdb"), engine="duckdb")
     pipeline_run(reference, Interval(DAY, DAY + dt.timedelta(days=1)))
     query = f"SELECT * FROM fct_post WHERE date = DATE '{DAY}' ORDER BY source, post_id"
     rows = []
