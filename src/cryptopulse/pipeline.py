@@ -18,7 +18,7 @@ from cryptopulse.lake import Lake
 from cryptopulse.lake.lock import RunLocked, run_lock
 from cryptopulse.lake.manifest import read_manifest
 from cryptopulse.lake.publish import PublishedTable, publish, published_tables
-from cryptopulse.lake.runlog import recent_runs, write_run
+from cryptopulse.lake.runlog import unrecorded_runs, write_run
 from cryptopulse.models.build import ModelResult, build_models, load_system_tables
 from cryptopulse.quality import CheckResult, run_checks
 from cryptopulse.staging import StageResult, stage
@@ -235,8 +235,7 @@ def _record(settings: Settings, lake: Lake, report: RunReport, started: dt.datet
         return
     try:
         known = {r[0] for r in engine.fetchall("SELECT run_id FROM pipeline_runs")} if engine.table_exists("pipeline_runs") else set()
-        missing = [r for r in recent_runs(lake, limit=1000) if r["run_id"] not in known]
-        append_rows(engine, "pipeline_runs", [_run_row(r) for r in reversed(missing)])
+        append_rows(engine, "pipeline_runs", [_run_row(r) for r in unrecorded_runs(lake, known)])
     finally:
         engine.close()
 

@@ -233,7 +233,3 @@ def _vacuum(lake: Lake, previous: dict | None, current: dict, written: list[str]
         keep = [v for v in (pinned.get(name), current[name]["delta_version"]) if v is not None]
         table = DeltaTable(_table_uri(lake, name), storage_options=storage_options(lake))
         table.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False, full=True, keep_versions=keep)
-
-
-def interval_days(interval: Interval) -> set[str]:
-    return {d.isoformat() for d in interval.days()}

@@ -18,6 +18,12 @@ def write_run(lake: Lake, record: dict) -> None:
     lake.write_bytes(f"{RUNS_DIR}/{record['run_id']}.json", json.dumps(record, default=str, indent=1).encode())
 
 
+def unrecorded_runs(lake: Lake, known: set[str]) -> list[dict]:
+    """Records of the runs whose id is not in `known`, oldest first; reads only those files."""
+    paths = [p for p in lake.glob(f"{RUNS_DIR}/*.json") if p.rsplit("/", 1)[-1].removesuffix(".json") not in known]
+    return _read(lake, sorted(paths))
+
+
 def recent_runs(lake: Lake, limit: int = 20) -> list[dict]:
     """The newest `limit` run records, newest first (run ids sort by start time).
 
@@ -25,7 +31,10 @@ def recent_runs(lake: Lake, limit: int = 20) -> list[dict]:
     `refused`), seconds, steps_s, staged, checks (list of {model, check, passed, failing_rows, example}),
     published_version (None unless it published), error (one line, or None).
     """
-    paths = sorted(lake.glob(f"{RUNS_DIR}/*.json"), reverse=True)[:limit]
+    return _read(lake, sorted(lake.glob(f"{RUNS_DIR}/*.json"), reverse=True)[:limit])
+
+
+def _read(lake: Lake, paths: list[str]) -> list[dict]:
     runs = []
     for path in paths:
         try:
