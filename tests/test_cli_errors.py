@@ -258,3 +258,14 @@ def test_a_manifest_that_lists_files_outside_its_table_is_refused(tiny, cli, cle
     manifest = Path(tiny.lake) / "published" / "_manifest.json"
     manifest.write_text(manifest.read_text().replace('"published/dim_coin/', '"published/fct_post/'))
     assert_one_line_error(cli.invoke(app, ["status", "--lake", tiny.lake]), "_manifest.json", "outside published/dim_coin/")
+
+
+def test_a_failing_engine_query_is_a_one_line_engine_error(tmp_path):
+    from cryptopulse.engines import EngineError
+    from cryptopulse.engines.duckdb import DuckDBEngine
+
+    engine = DuckDBEngine(settings_for(tmp_path))
+    with pytest.raises(EngineError, match=r"^query failed: .*nope") as raised:
+        engine.query("SELECT nope")
+    assert "\n" not in str(raised.value)
+    engine.close()

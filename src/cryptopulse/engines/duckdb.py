@@ -45,7 +45,11 @@ class DuckDBEngine:
         return self.con.execute(sql).fetchall()
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
-        cur = self.con.execute(sql)
+        """A query's columns and rows; DuckDB's error, first line, as an EngineError."""
+        try:
+            cur = self.con.execute(sql)
+        except duckdb.Error as e:
+            raise EngineError(f"query failed: {str(e).strip().splitlines()[0]}") from None
         columns = [d[0] for d in cur.description] if cur.description else []
         return columns, cur.fetchall()
 
