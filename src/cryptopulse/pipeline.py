@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from cryptopulse.config import Settings
@@ -19,8 +19,10 @@ from cryptopulse.lake.lock import RunLocked, run_lock
 from cryptopulse.lake.manifest import read_manifest
 from cryptopulse.lake.publish import PublishedTable, publish, published_tables
 from cryptopulse.lake.runlog import unrecorded_runs, write_run
-from cryptopulse.models.build import ModelResult, build_models, load_system_tables
+from cryptopulse.models.build import SYSTEM_LOADS, ModelResult, build_models, load_system_tables
+from cryptopulse.models.registry import Model, load_models
 from cryptopulse.quality import CheckResult, run_checks
+from cryptopulse.quality.checks import checks_for, reconciliation_checks
 from cryptopulse.staging import StageResult, stage
 from cryptopulse.staging.common import staged_extent
 from cryptopulse.staging.run import raw_extent
@@ -52,7 +54,8 @@ class NothingToRun(Exception):
     """The raw zone holds no records for the requested interval."""
 
 
-__all__ = ["GateFailed", "NothingToRun", "RunLocked", "RunReport", "build_step", "publish_step", "run", "run_in_batches", "stage_step"]
+__all__ = ["GateFailed", "NothingToRun", "RunLocked", "RunReport", "build_step", "publish_step", "run", "run_in_batches", "stage_step",
+           "write_audit_publish"]
 
 
 @dataclass
@@ -120,35 +123,80 @@ def stage_step(settings: Settings, interval: Interval | None, wait: bool = False
 def build_step(
     settings: Settings, interval: Interval | None, run_id: str | None = None, wait: bool = False
 ) -> tuple[Interval, list[ModelResult], list[CheckResult]]:
-    """Staged → warehouse in one transaction, then the gates; a failed gate rolls the transaction back.
+    """Staged → warehouse, audited, unpublished: `write_audit_publish` over the interval (None: every staged day).
 
-    Check results are kept in `quality_results` either way. Raises GateFailed when a gate failed.
+    Raises GateFailed when a gate failed (the warehouse kept its previous state; the results are in `quality_results`).
     """
     lake = Lake(settings.lake)
     with run_lock(lake, run_id or "build", wait):
-        return _build(settings, lake, staged_interval(lake, interval), run_id)
+        report = RunReport(run_id or new_run_id(), staged_interval(lake, interval))
+        write_audit_publish(settings, report, publish=False)
+    return report.interval, report.models, report.checks
 
 
-def _build(settings: Settings, lake: Lake, interval: Interval, run_id: str | None) -> tuple[Interval, list[ModelResult], list[CheckResult]]:
+def write_audit_publish(
+    settings: Settings,
+    report: RunReport,
+    models: Collection[str] | None = None,
+    *,
+    system_tables: bool = True,
+    model_intervals: Mapping[str, Interval] | None = None,
+    publish: bool = True,
+    progress: Progress | None = None,
+    wait: bool = False,
+) -> RunReport:
+    """Write `report.interval` into the warehouse in one engine transaction, audit it with the gates, then commit and
+    publish — or, when a gate fails (GateFailed), roll back and leave the warehouse and the published version as they were.
+
+    `models` (None: every model) are built over the report's interval, or over `model_intervals[name]` when given;
+    `system_tables` also loads quarantine and staging_stats, audited by staged coverage and reconciliation. The check
+    results go to `quality_results` either way. The published interval spans all of them; a subset of models
+    publishes only its tables (and `quality_results`). Fills `report` (models, checks, published, steps).
+    """
+    lake = Lake(settings.lake)
+    chosen = tuple(m for m in load_models() if models is None or m.name in models)
+    intervals = {m.name: (model_intervals or {}).get(m.name, report.interval) for m in chosen}
+    scope = _spanning([report.interval, *intervals.values()])
+    with run_lock(lake, report.run_id, wait):
+        with timed(report, "build", progress):
+            _write_and_audit(settings, lake, report, chosen, intervals, scope, system_tables)
+        if publish:
+            only = None if models is None and system_tables else [*intervals, *(SYSTEM_LOADS if system_tables else ()), "quality_results"]
+            with timed(report, "publish", progress):
+                report.published = publish_step(settings, scope, report.run_id, only)
+            report.published_version = (read_manifest(lake) or {}).get("version")
+    return report
+
+
+def _write_and_audit(
+    settings: Settings, lake: Lake, report: RunReport, models: tuple[Model, ...], intervals: dict[str, Interval],
+    scope: Interval, system_tables: bool,
+) -> None:
+    """Build, load and check inside one transaction; commit only when every check passed; record the checks."""
+    checks = [c for m in models for c in checks_for(m, intervals[m.name], settings.freshness_hours)]
+    checks += reconciliation_checks(report.interval) if system_tables else []
     engine = open_engine(settings)
     try:
-        engine.attach_staged(lake, interval.days())
+        engine.attach_staged(lake, scope.days())
         engine.begin()
         try:
-            models = build_models(engine, interval)
-            load_system_tables(engine, interval)
-            checks = run_checks(engine, interval, settings.freshness_hours)
+            report.models = [r for m in models for r in build_models(engine, intervals[m.name], (m,))]
+            if system_tables:
+                load_system_tables(engine, report.interval)
+            report.checks = run_checks(engine, report.interval, settings.freshness_hours, checks)
         except BaseException:
             engine.rollback()
             raise
-        failures = [c for c in checks if not c.passed]
-        engine.rollback() if failures else engine.commit()
-        record_checks(engine, run_id or new_run_id(), interval, checks)
+        engine.rollback() if report.failures else engine.commit()
+        record_checks(engine, report.run_id, report.interval, report.checks)
     finally:
         engine.close()
-    if failures:
-        raise GateFailed(failures)
-    return interval, models, checks
+    if report.failures:
+        raise GateFailed(report.failures)
+
+
+def _spanning(intervals: list[Interval]) -> Interval:
+    return Interval(min(i.start for i in intervals), max(i.end for i in intervals))
 
 
 def publish_step(
@@ -201,11 +249,7 @@ def _run_steps(settings: Settings, lake: Lake, report: RunReport, progress: Prog
         report.staged, report.interval = stage_step(settings, report.interval)
     if report.interval is None:
         raise NothingToRun(f"no raw records found in {lake.uri('raw')} (run `cryptopulse generate` or an ingest first)")
-    with timed(report, "build", progress):
-        _, report.models, report.checks = build_step(settings, report.interval, report.run_id)
-    with timed(report, "publish", progress):
-        report.published = publish_step(settings, report.interval, report.run_id)
-    report.published_version = (read_manifest(lake) or {}).get("version")
+    write_audit_publish(settings, report, progress=progress)
     report.status = "ok"
 
 
