@@ -5,22 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import time
-from collections import Counter
-from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, Protocol
 
 from cryptopulse.lake import Lake
-from cryptopulse.sources.cursors import CursorStore, crawl_with_cursor
+from cryptopulse.sources.crawl import OnFlush, Page, follow, ingest_crawls, land_crawl, log_report
 from cryptopulse.sources.http import Fetched, SourceError
-from cryptopulse.sources.landing import IngestReport, PageBatcher, group_by_day, with_request
+from cryptopulse.sources.landing import IngestReport, group_by_day
 from cryptopulse.sources.x import settings as s
 from cryptopulse.sources.x.helpers import ReplayClient, XClient, coin_query
 
 __all__ = ["ReplayClient", "XClient", "coin_queries", "coin_query", "ingest_x"]
 
 log = logging.getLogger("cryptopulse.sources.x")
-MAX_SAME_TOKEN = 3  # a search that returns the same next_token this often is stuck, not repeating once
 
 
 class Client(Protocol):
@@ -56,19 +53,12 @@ def ingest_x(
     start_time, end_time = _window(start, end, now)
     if start and start_time > dt.datetime.combine(start, dt.time(), dt.UTC):
         log.warning("x: recent search reaches back %d days only; starting at %s instead of %s", s.RECENT_DAYS, start_time, start)
-    report = IngestReport(source=s.SOURCE)
-    started, retries0, requests0 = time.perf_counter(), client.retries, client.requests
-    cursors = CursorStore(lake, s.SOURCE)
-    if start_time < end_time:
-        for name, query in targets.items():
-            crawl_with_cursor(cursors, query, lambda stop, resume, on_flush, name=name, query=query: _crawl(
-                lake, client, name, query, (start_time, end_time), stop, resume, on_flush, report))
-    else:
+    crawls = [(query, partial(_crawl, lake, client, name, query, (start_time, end_time))) for name, query in targets.items()]
+    if start_time >= end_time:
         log.warning("x: [%s, %s) is outside recent search's last %d days; nothing to fetch", start, end, s.RECENT_DAYS)
-    report.retries, report.requests = client.retries - retries0, client.requests - requests0
-    report.seconds = time.perf_counter() - started
-    log.info("x: %d queries, %d pages, %d posts, %d files, %d retries in %.1f s",
-             len(targets), report.pages, report.records, len(report.files), report.retries, report.seconds)
+        crawls = []
+    report = ingest_crawls(lake, s.SOURCE, client, crawls)
+    log_report(log, report, len(targets), "queries")
     return report
 
 
@@ -93,55 +83,33 @@ def _window(start: dt.date | None, end: dt.date | None, now: dt.datetime) -> tup
     return max(lo, earliest), min(hi, latest)
 
 
-def _pages(client: Client, query: str, window: tuple[dt.datetime, dt.datetime], since_id: str | None,
-           until_id: str | None) -> Iterator[Fetched]:
-    """Every page of one search, following `next_token` until it ends (or keeps pointing at the same page)."""
-    token: str | None = None
-    tokens: Counter[str] = Counter()
-    while True:
-        fetched = client.search_recent(query, start_time=window[0], end_time=window[1], since_id=since_id,
-                                       until_id=until_id, next_token=token)
-        yield fetched
-        token = (fetched.body.get("meta") or {}).get("next_token")
-        tokens[token] += 1
-        if not token or tokens[token] > MAX_SAME_TOKEN:
-            return
-
-
 def _crawl(lake: Lake, client: Client, name: str, query: str, window: tuple[dt.datetime, dt.datetime],
-           stop: str | None, resume: str | None, on_flush: Callable[[Any, str], None], report: IngestReport) -> str | None:
+           stop: str | None, resume: str | None, on_flush: OnFlush, report: IngestReport) -> str | None:
     """Land one search's pages newer than `stop` (and older than `resume`); return the newest post id landed."""
-    newest: str | None = None
-    seen: set[str] = set()
-    batcher = PageBatcher(lake, s.POSTS_DIR, name, lambda marker: on_flush(newest, marker), s.PAGES_PER_FILE)
-    for fetched in _pages(client, query, window, stop, resume):
-        page = _unseen(fetched.body, seen, report)
-        if page is None:
-            continue
-        for day, part in _parts_by_day(page, fetched.fetched_at.date()):
-            ids = _ids(part) or _ids(page)
-            newest = newest or str(ids[-1])
-            batcher.add(day, with_request(part, fetched.request), key=str(ids[-1]), marker=str(ids[0]))
-        report.pages += 1
-        report.records += len(page["data"])
-    batcher.flush()
-    report.files.extend(batcher.files)
-    return newest
+    pages = follow(lambda token: client.search_recent(query, start_time=window[0], end_time=window[1], since_id=stop,
+                                                      until_id=resume, next_token=token),
+                   lambda body: (body.get("meta") or {}).get("next_token"))
+    return land_crawl(lake, s.POSTS_DIR, name, s.PAGES_PER_FILE, pages, _page, on_flush, report)
 
 
-def _unseen(body: dict[str, Any], seen: set[str], report: IngestReport) -> dict[str, Any] | None:
-    """The page without posts this run already landed (an API that repeats a page), or None if nothing is new.
+def _page(fetched: Fetched, seen: set[str]) -> Page:
+    """The page without posts this run already landed (an API that repeats a page), split per day.
 
     Posts without a numeric id cannot be placed in the id order, so they are landed with the page for
     staging to quarantine, but a page of only such posts is dropped.
     """
-    tweets = body.get("data") or []
+    tweets = fetched.body.get("data") or []
     fresh = [t for t in tweets if str(t.get("id", "")) not in seen]
-    report.repeated += len(tweets) - len(fresh)
+    repeated = len(tweets) - len(fresh)
     if not any(str(t.get("id", "")).isdigit() for t in fresh):
-        return None
+        return Page(repeated=repeated)
     seen.update(str(t.get("id", "")) for t in fresh)
-    return {**body, "data": fresh, "meta": {**(body.get("meta") or {}), "result_count": len(fresh)}}
+    page = {**fetched.body, "data": fresh, "meta": {**(fetched.body.get("meta") or {}), "result_count": len(fresh)}}
+    parts = []
+    for day, part in _parts_by_day(page, fetched.fetched_at.date()):
+        ids = _ids(part) or _ids(page)
+        parts.append((day, part, str(ids[-1]), str(ids[0])))
+    return Page(parts, newest=parts[0][2], records=len(fresh), repeated=repeated)
 
 
 def _ids(page: dict[str, Any]) -> list[int]:
