@@ -2,9 +2,11 @@
 
 Scores and flags of a day live in `staged/post_sentiment/date=D/part-0.parquet` (the model
 `fct_post_sentiment` reads them), so they survive rebuilds and every engine reads them like any staged
-file. Only posts without a score are scored; a day that gains posts has its flags recomputed over
-all its posts. Then `fct_post_sentiment` and the marts are rebuilt, under their quality gates, from the
-first day that changed to the last day in the warehouse (later days' 20-day baselines read it).
+file. Scoring reads only the staged zone (the day's posts and the scores landed before), so the daily DAG
+scores a day before its one build. Only posts without a score are scored; a day that gains posts has its
+flags recomputed over all its posts. `enrich` then rebuilds `fct_post_sentiment` and the marts through the
+pipeline's write–audit–publish, from the first day that changed to the last day in the warehouse (later
+days' 20-day baselines read it).
 """
 
 from __future__ import annotations
@@ -19,24 +21,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cryptopulse.analysis.flags import FLAGS, FlagThresholds, flag_posts
-from cryptopulse.analysis.frames import read_table
 from cryptopulse.analysis.lexicon import VERSION
 from cryptopulse.analysis.scoring import Scorer
 from cryptopulse.config import Settings
 from cryptopulse.engines import Engine, open_engine
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
-from cryptopulse.models.build import build_models, partition_filter
-from cryptopulse.models.registry import load_models
-from cryptopulse.pipeline import GateFailed, NothingToRun, new_run_id, publish_step, record_checks
-from cryptopulse.quality.checks import checks_for, run_checks
+from cryptopulse.lake.lock import run_lock
+from cryptopulse.models.build import partition_filter
+from cryptopulse.pipeline import NothingToRun, RunReport, new_run_id, write_audit_publish
 from cryptopulse.staging.common import partition_dir
 
 DATASET = "post_sentiment"
 ENRICHED_MODELS = ("fct_post_sentiment", "mart_coin_hourly", "mart_coin_daily")
 DAYS_PER_CHUNK = 31  # posts are read, scored and written a month at a time to bound memory
 SCORE_COLUMNS = ("compound", "pos", "neu", "neg")
-POST_COLUMNS = "p.post_id, p.source, p.author_id, p.text, p.created_at, p.date"
+KEY_COLUMNS = ["post_id", "source", "date"]
+POST_COLUMNS = [*KEY_COLUMNS, "author_id", "text", "created_at"]
 
 
 @dataclass
@@ -65,31 +66,60 @@ def enrich(
     thresholds: FlagThresholds | None = None,
     publish: bool = True,
 ) -> EnrichReport:
-    """Score and flag the interval's unscored posts (every post with `rescore`), then rebuild and publish."""
-    lake, report = Lake(settings.lake), EnrichReport()
+    """Score and flag the interval's unscored posts (every post with `rescore`), then rebuild and publish, under the run lock."""
+    lake, run_id = Lake(settings.lake), new_run_id()
+    with run_lock(lake, run_id):
+        days, end = _warehouse_days(settings, interval, rescore)
+        report = score_days(lake, days, workers, rescore, thresholds)
+        if days:
+            rebuilt = Interval(days[0], end)
+            unit = write_audit_publish(settings, RunReport(run_id, rebuilt), ENRICHED_MODELS, system_tables=False, publish=publish)
+            report.models = {m.name: m.rows_written for m in unit.models}
+            report.rebuilt = [str(rebuilt.start), str(rebuilt.end)]
+            report.seconds.update({"rebuild" if step == "build" else step: s for step, s in unit.steps.items()})
+    return report
+
+
+def score_staged(settings: Settings, interval: Interval, workers: int | None = None) -> EnrichReport:
+    """Score and flag the staged posts of the interval's days before they are built (the daily DAG), under the run lock."""
+    lake = Lake(settings.lake)
+    with run_lock(lake, "score"):
+        return score_days(lake, [d for d in interval.days() if lake.exists(_staged_file("posts", d))], workers)
+
+
+def score_days(
+    lake: Lake, days: list[dt.date], workers: int | None = None, rescore: bool = False, thresholds: FlagThresholds | None = None
+) -> EnrichReport:
+    """Score the staged posts of `days` without a staged score (every post with `rescore`), flag all of them, land the days."""
+    report, started = EnrichReport(), time.perf_counter()
+    with Scorer(workers) as scorer:  # one set of worker processes, and texts scored in one month not scored again
+        for first in range(0, len(days), DAYS_PER_CHUNK):
+            _enrich_days(lake, days[first : first + DAYS_PER_CHUNK], scorer, rescore, thresholds or FlagThresholds(), report)
+    report.seconds["score_and_flag"] = time.perf_counter() - started
+    return report
+
+
+def enriched_intervals(settings: Settings, interval: Interval) -> dict[str, Interval]:
+    """Where a build over `interval` rebuilds the sentiment fact and marts: on to the warehouse's last day, whose 20-day
+    baselines read the interval's scores."""
+    engine = open_engine(settings)
+    try:
+        end = _warehouse_end(engine) if engine.table_exists("dim_time") else None
+    finally:
+        engine.close()
+    return dict.fromkeys(ENRICHED_MODELS, Interval(interval.start, max(interval.end, end or interval.end)))
+
+
+def _warehouse_days(settings: Settings, interval: Interval | None, rescore: bool) -> tuple[list[dt.date], dt.date | None]:
+    """The days to score (`_days_to_score`) and the day after the warehouse's last."""
     engine = open_engine(settings)
     try:
         if not engine.table_exists("fct_post"):
             raise NothingToRun(f"no posts in the warehouse {settings.warehouse} (run `cryptopulse run` first)")
-        started = time.perf_counter()
         days = _days_to_score(engine, interval, rescore)
-        with Scorer(workers) as scorer:  # one set of worker processes, and texts scored in one month not scored again
-            for first in range(0, len(days), DAYS_PER_CHUNK):
-                _enrich_days(engine, lake, days[first : first + DAYS_PER_CHUNK], scorer, rescore, thresholds or FlagThresholds(), report)
-        report.seconds["score_and_flag"] = time.perf_counter() - started
-        if days:
-            started = time.perf_counter()
-            rebuilt = Interval(days[0], _warehouse_end(engine))
-            report.models = rebuild(engine, lake, rebuilt, settings.freshness_hours)
-            report.rebuilt = [str(rebuilt.start), str(rebuilt.end)]
-            report.seconds["rebuild"] = time.perf_counter() - started
+        return days, _warehouse_end(engine) if days else None
     finally:
         engine.close()
-    if days and publish:
-        started = time.perf_counter()
-        publish_step(settings, Interval(days[0], dt.date.fromisoformat(report.rebuilt[1])), only=[*ENRICHED_MODELS, "quality_results"])
-        report.seconds["publish"] = time.perf_counter() - started
-    return report
 
 
 def _days_to_score(engine: Engine, interval: Interval | None, rescore: bool) -> list[dt.date]:
@@ -109,29 +139,44 @@ def _as_date(value: object) -> dt.date:
     return value if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else dt.date.fromisoformat(str(value)[:10])
 
 
-def _warehouse_end(engine: Engine) -> dt.date:
-    return _as_date(engine.fetchall("SELECT max(date) FROM dim_time")[0][0]) + dt.timedelta(days=1)
+def _warehouse_end(engine: Engine) -> dt.date | None:
+    last = engine.fetchall("SELECT max(date) FROM dim_time")[0][0]
+    return None if last is None else _as_date(last) + dt.timedelta(days=1)
 
 
-def _posts_sql(engine: Engine, days: list[dt.date], rescore: bool) -> str:
-    listed = ", ".join(f"DATE '{d}'" for d in days)
-    if rescore or not engine.table_exists("fct_post_sentiment"):
-        scores = ", ".join(f"CAST(NULL AS DOUBLE) AS {c}" for c in SCORE_COLUMNS)
-        return f"SELECT {POST_COLUMNS}, {scores} FROM fct_post AS p WHERE p.date IN ({listed})"
-    scores = ", ".join(f"CAST(s.{c} AS DOUBLE) AS {c}" for c in SCORE_COLUMNS)  # DuckDB's own decimal → double
-    return (
-        f"SELECT {POST_COLUMNS}, {scores} FROM fct_post AS p "
-        f"LEFT JOIN fct_post_sentiment AS s ON s.post_id = p.post_id AND s.source = p.source AND s.date = p.date "
-        f"WHERE p.date IN ({listed})"
-    )
+def _staged_file(dataset: str, day: dt.date) -> str:
+    return f"{partition_dir(dataset, day)}/part-0.parquet"
 
 
-def _enrich_days(
-    engine: Engine, lake: Lake, days: list[dt.date], scorer: Scorer, rescore: bool, thresholds: FlagThresholds, report: EnrichReport
-) -> None:
-    """Score the unscored posts of `days`, flag all their posts, and write one staged file per day."""
-    posts = read_table(engine, _posts_sql(engine, days, rescore))
-    scores = np.column_stack([posts[c].to_numpy() for c in SCORE_COLUMNS]).astype(np.float64).reshape(-1, len(SCORE_COLUMNS))
+def _staged_posts(lake: Lake, days: list[dt.date], rescore: bool) -> pa.Table | None:
+    """The staged posts of `days`, with their staged scores unless `rescore` (None: no staged posts)."""
+    posts = _read_staged(lake, "posts", days, POST_COLUMNS)
+    scored = None if rescore else _read_staged(lake, DATASET, days, [*KEY_COLUMNS, *SCORE_COLUMNS])
+    return posts if posts is None or scored is None else posts.join(scored, KEY_COLUMNS, join_type="left outer")
+
+
+def _scores(posts: pa.Table) -> np.ndarray:
+    """One row of scores per post; NaN where the post has no score yet."""
+    if SCORE_COLUMNS[0] not in posts.column_names:
+        return np.full((posts.num_rows, len(SCORE_COLUMNS)), np.nan)
+    return np.column_stack([posts[c].to_numpy() for c in SCORE_COLUMNS]).astype(np.float64).reshape(-1, len(SCORE_COLUMNS))
+
+
+def _read_staged(lake: Lake, dataset: str, days: list[dt.date], columns: list[str]) -> pa.Table | None:
+    tables = []
+    for day in days:
+        if lake.exists(_staged_file(dataset, day)):
+            with lake.fs.open(lake.path(_staged_file(dataset, day)), "rb") as file:
+                tables.append(pq.read_table(file, columns=columns))
+    return pa.concat_tables(tables) if tables else None
+
+
+def _enrich_days(lake: Lake, days: list[dt.date], scorer: Scorer, rescore: bool, thresholds: FlagThresholds, report: EnrichReport) -> None:
+    """Score the unscored staged posts of `days`, flag all their posts, and write one staged file per day."""
+    posts = _staged_posts(lake, days, rescore)
+    if posts is None:
+        return
+    scores = _scores(posts)
     todo = np.isnan(scores[:, 0])  # a NULL compound: not scored yet
     with ThreadPoolExecutor(1) as thread:  # DuckDB flags the posts (without the GIL) while the texts are scored
         flagging = thread.submit(flag_posts, posts, thresholds)
@@ -165,24 +210,5 @@ def write_days(lake: Lake, enriched: pa.Table) -> None:
     starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]]) if len(dates) else np.zeros(0, dtype=np.int64)
     for start, end in zip(starts, [*starts[1:], len(dates)]):
         day = dates[start].item()
-        with lake.writing(f"{partition_dir(DATASET, day)}/part-0.parquet") as local:
+        with lake.writing(_staged_file(DATASET, day)) as local:
             pq.write_table(enriched.slice(start, end - start), local)
-
-
-def rebuild(engine: Engine, lake: Lake, interval: Interval, freshness_hours: int) -> dict[str, int]:
-    """Rebuild the sentiment fact and the marts for `interval` in one transaction, under their gates."""
-    models = tuple(m for m in load_models() if m.name in ENRICHED_MODELS)
-    engine.attach_staged(lake, interval.days())
-    engine.begin()
-    try:
-        results = build_models(engine, interval, models)
-        checks = run_checks(engine, interval, freshness_hours, [c for m in models for c in checks_for(m, interval, freshness_hours)])
-    except BaseException:
-        engine.rollback()
-        raise
-    failures = [c for c in checks if not c.passed]
-    engine.rollback() if failures else engine.commit()
-    record_checks(engine, new_run_id(), interval, checks)
-    if failures:
-        raise GateFailed(failures)
-    return {r.name: r.rows_written for r in results}
