@@ -2,19 +2,20 @@
 # cryptopulse daily
 
 Every day at **07:00 UTC** this DAG processes the **previous UTC day**: it lands CoinGecko prices (one task per
-coin), X and Reddit posts in the lake's raw zone, stages them (parse, type, deduplicate, quarantine), replaces that
-day in the warehouse's dimensions and facts, checks them, recomputes the day's month in the aggregates, scores
-the day's posts' sentiment and flags bots/spam (`enrich`, which rebuilds the sentiment marts), and publishes the
-day as Parquet. The published tables are Airflow assets (`cryptopulse://published/<table>`) that
-downstream DAGs can be scheduled on.
+coin), X and Reddit posts in the lake's raw zone, stages them (parse, type, deduplicate, quarantine), scores the
+day's staged posts' sentiment and flags bots/spam (`score_posts`), then writes the day into the warehouse — every
+model once, the sentiment marts included — and audits it with the quality gates in one transaction
+(`build_and_audit`, the same write–audit–publish as `cryptopulse run`), and publishes the day as Parquet. The
+published tables are Airflow assets (`cryptopulse://published/<table>`) that downstream DAGs can be scheduled on.
 
 - **Schedule**: `CronDataIntervalTimetable("0 7 * * *", UTC)`. The run that starts at D+1 07:00 has the data
   interval [D 07:00, D+1 07:00) and works on the calendar day D, so the day's late data has seven hours to arrive.
   Rerunning (clearing) a day or backfilling a range replaces exactly those days: results are identical.
 - **Sources**: a source without credentials is skipped; a failing source does not stop the others' data from
   being staged, gated and published, but `sources_failed` then marks the run failed.
-- **Gates**: when a check fails, nothing is published; the day's new dimension and fact rows stay in the
-  warehouse (see `quality_results`), the aggregates keep their previous values. Fix, then clear the day.
+- **Gates**: when a check fails, the build is rolled back and nothing is published: the warehouse and the
+  published version stay exactly as they were, and `quality_results` records the failure with an example row.
+  Fix, then clear the day.
 - **Offline** (`CRYPTOPULSE_OFFLINE=1` or Variable `cryptopulse_offline`): the ingest tasks land the synthetic
   reference dataset's files for the day instead of calling the APIs.
 
@@ -24,7 +25,7 @@ in `docs/AIRFLOW.md`. The DAG exists unless `CRYPTOPULSE_ENGINE=spark`, which se
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, TaskGroup, chain, task
+from airflow.sdk import DAG, chain, task
 
 from cryptopulse.config import load_settings
 from cryptopulse.orchestration import tasks
@@ -40,15 +41,7 @@ if load_settings().engine != "spark":  # with CRYPTOPULSE_ENGINE=spark, cryptopu
         doc_md=__doc__,
     ) as dag:
         stage = staging_after(ingest_sources())
-
-        with TaskGroup("warehouse", tooltip="Replace the day in the warehouse, layer by layer, gated") as build:
-            chain(
-                task(task_id="load_dimensions")(tasks.load_dimensions)(),
-                task(task_id="load_facts")(tasks.load_facts)(),
-                task(task_id="quality_gates")(tasks.quality_gates)(),
-                task(task_id="aggregates")(tasks.aggregates)(),
-            )
-
-        enriched = task(task_id="enrich")(tasks.enrich)()
-        publish = task(task_id="publish", outlets=list(tasks.published_assets().values()))(tasks.publish)(enriched=enriched)
-        chain(stage, build, enriched, publish)
+        scored = task(task_id="score_posts")(tasks.score_posts)()
+        built = task(task_id="build_and_audit")(tasks.build_and_audit)()
+        publish = task(task_id="publish", outlets=list(tasks.published_assets().values()))(tasks.publish)(built=built)
+        chain(stage, scored, built, publish)

@@ -25,7 +25,7 @@ from cryptopulse.config import load_settings
 from cryptopulse.orchestration import tasks
 from cryptopulse.orchestration.dag_parts import ingest_sources, staging_after
 from cryptopulse.orchestration.options import daily_dag_arguments, read_schedule_options
-from cryptopulse.spark.airflow import spark_submit_task
+from cryptopulse.orchestration.spark_submit import spark_submit_task
 
 schedule = read_schedule_options()
 settings = load_settings()

@@ -5,6 +5,7 @@ Offline runs land the session's small synthetic dataset; live runs call the fake
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import gzip
 import json
@@ -15,10 +16,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import published_hashes, settings_for, table_hashes
+from conftest import DATA_TABLES, published_hashes, settings_for, table_hashes
 from cryptopulse.analysis.enrich import enrich
 from cryptopulse.config import ConfigError
 from cryptopulse.interval import Interval
+from cryptopulse.lake import Lake
+from cryptopulse.lake.manifest import read_manifest
 from cryptopulse.orchestration.options import read_run_options, read_schedule_options
 from cryptopulse.pipeline import run as pipeline_run
 from cryptopulse.sources.x import coin_query
@@ -28,7 +31,7 @@ from fakeapi import SECRET, FakeAPI, Faults, chart_points, coingecko_routes, mak
 DAY = dt.date(2024, 5, 20)  # inside the small synthetic dataset (2024-05-11 … 2024-05-31)
 REF = "raw/synthetic"
 INGEST = ("ingest.coingecko_catalog", "ingest.x_posts", "ingest.reddit_posts")
-WAREHOUSE = ("warehouse.load_dimensions", "warehouse.load_facts", "warehouse.quality_gates", "warehouse.aggregates")
+PIPELINE = ("stage", "score_posts", "build_and_audit", "publish")
 
 
 @pytest.fixture(scope="module")
@@ -62,16 +65,13 @@ def test_the_tasks_mirror_the_pipeline_and_depend_on_each_other_in_order(dag):
         "ingest.reddit_posts": set(),
         "sources_failed": {"ingest.coingecko_history", "ingest.x_posts", "ingest.reddit_posts"},
         "stage": {"ingest.coingecko_history", "ingest.x_posts", "ingest.reddit_posts"},
-        "warehouse.load_dimensions": {"stage"},
-        "warehouse.load_facts": {"warehouse.load_dimensions"},
-        "warehouse.quality_gates": {"warehouse.load_facts"},
-        "warehouse.aggregates": {"warehouse.quality_gates"},
-        "enrich": {"warehouse.aggregates"},
-        "publish": {"enrich"},
+        "score_posts": {"stage"},
+        "build_and_audit": {"score_posts"},
+        "publish": {"build_and_audit"},
     }
     rules = {t.task_id: str(t.trigger_rule.value) for t in dag.tasks}
     assert rules["stage"] == "all_done" and rules["ingest.x_posts"] == "all_done" and rules["sources_failed"] == "one_failed"
-    assert rules["publish"] == "all_success" and rules["warehouse.aggregates"] == "all_success" and rules["enrich"] == "all_success"
+    assert rules["score_posts"] == rules["build_and_audit"] == rules["publish"] == "all_success"
     history = dag.task_dict["ingest.coingecko_history"]
     assert history.is_mapped and history.op_kwargs_expand_input.value.keys() == {"coin_id"}
 
@@ -125,8 +125,7 @@ def test_an_offline_run_succeeds_with_every_task_and_skips_reddit(offline):
     _, _, snapshots = offline
     run = snapshots["first"][0]
     assert run.state == "success"
-    done = (*WAREHOUSE, "stage", "enrich", "publish")
-    assert {t: run.state_of(t) for t in done} == dict.fromkeys(done, "success")
+    assert {t: run.state_of(t) for t in PIPELINE} == dict.fromkeys(PIPELINE, "success")
     assert run.state_of("ingest.reddit_posts") == "skipped" and run.state_of("sources_failed") == "skipped"
     assert sum(k.startswith("ingest.coingecko_history[") for k in run.tasks) == 5  # one mapped task per coin
 
@@ -149,7 +148,7 @@ def test_an_offline_run_loads_exactly_its_day(offline):
     assert prices == pytest.approx(expected_prices(reference, DAY), rel=1e-12)
     for table in ("fct_coin_hourly", "fct_post", "bridge_post_coin", "fct_post_sentiment", "mart_coin_hourly"):
         assert con.execute(f"SELECT DISTINCT date FROM {table}").fetchall() == [(DAY,)], table
-    # the enrich task scored every post of the day, and the hourly mart counts them
+    # score_posts scored every post of the day before the build, and the hourly mart counts them
     assert {r[0] for r in con.execute("SELECT post_id FROM fct_post_sentiment").fetchall()} == posts
     posts_counted, scored = con.execute("SELECT sum(posts), sum(scored_posts) FROM mart_coin_hourly").fetchone()
     assert posts_counted == scored > 0
@@ -175,6 +174,59 @@ def test_three_consecutive_days_equal_one_cryptopulse_run_over_them(offline, tmp
     enrich(once, Interval(DAY, DAY + dt.timedelta(3)))  # the three days scored and flagged together, as one chunk
     assert table_hashes(once.warehouse) == snapshots["day3"][1]
     assert published_hashes(once.lake) == snapshots["day3"][2]
+
+
+def test_a_failed_gate_leaves_the_warehouse_and_the_published_version_as_they_were(dag, offline, tmp_path, monkeypatch):
+    """A source delivers a negative like count for a day already built: staging and scoring take it, the gate fails
+    in build_and_audit, and the rerun of that day leaves no trace but the failure in quality_results."""
+    settings, reference, _ = offline
+    bad_day = DAY + dt.timedelta(1)
+    here = settings_for(tmp_path)
+    shutil.copytree(settings.lake, here.lake)
+    shutil.copy(settings.warehouse, here.warehouse)
+    shutil.copytree(reference, tmp_path / "reference")
+    post_id = give_negative_likes(tmp_path / "reference", bad_day)
+    tables, published, manifest = warehouse_hashes(here.warehouse), published_hashes(here.lake), read_manifest(Lake(here.lake))
+    for name, value in {"REFERENCE": str(tmp_path / "reference"), "LAKE": here.lake, "WAREHOUSE": here.warehouse}.items():
+        monkeypatch.setenv(f"CRYPTOPULSE_{name}", value)
+    monkeypatch.delenv("CRYPTOPULSE_OFFLINE", raising=False)
+    monkeypatch.setenv("AIRFLOW_VAR_CRYPTOPULSE_OFFLINE", "true")
+
+    run = run_day(dag, bad_day)
+    assert run.state == "failed"
+    assert {t: run.state_of(t) for t in PIPELINE} == {
+        "stage": "success", "score_posts": "success", "build_and_audit": "failed", "publish": "upstream_failed"}
+    assert run.tasks["build_and_audit"][1] == 1  # failed at once: a retry would fail the same way
+    assert warehouse_hashes(here.warehouse) == tables
+    assert published_hashes(here.lake) == published and read_manifest(Lake(here.lake)) == manifest
+    con = duckdb.connect(here.warehouse, read_only=True)
+    failed = con.execute("SELECT model, check_name, failing_rows, interval_start, example FROM quality_results WHERE NOT passed").fetchall()
+    con.close()
+    assert [row[:4] for row in failed] == [("fct_post", "range(like_count in [0, inf])", 1, bad_day)]
+    assert f"post_id='{post_id}'" in failed[0][4]
+
+
+def warehouse_hashes(warehouse: str) -> dict[str, tuple[int, str]]:
+    """`table_hashes` of every table in the warehouse but the two logs, quality_results and pipeline_runs."""
+    con = duckdb.connect(warehouse, read_only=True)
+    names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    con.close()
+    assert set(DATA_TABLES) <= names
+    return table_hashes(warehouse, tuple(sorted(names - {"quality_results", "pipeline_runs"})))
+
+
+def give_negative_likes(reference: Path, day: dt.date) -> str:
+    """Set like_count = -1 on one post of the day in the reference's X pages; return its id. The post occurs once, and
+    has other engagement (the marts' weight ln(1 + likes + reposts + …) of a lone -1 would stop the build before the gates)."""
+    files = sorted((reference / REF / "x" / "posts" / f"date={day}").glob("*.jsonl.gz"))
+    pages = {path: [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()] for path in files}
+    tweets = [(path, t) for path, lines in pages.items() for page in lines for t in page.get("data") or []]
+    occurs = collections.Counter(str(t.get("id")) for _, t in tweets)
+    path, tweet = next((p, t) for p, t in tweets if str(t.get("id")) in expected_posts(reference, day) and occurs[str(t["id"])] == 1
+                       and sum(v for k, v in t["public_metrics"].items() if k != "like_count") > 0)
+    tweet["public_metrics"]["like_count"] = -1
+    path.write_bytes(gzip.compress(b"".join(json.dumps(page).encode() + b"\n" for page in pages[path])))
+    return str(tweet["id"])
 
 
 # -- what the raw files say, read without the pipeline ---------------------------------------------------------

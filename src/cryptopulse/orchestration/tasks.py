@@ -2,7 +2,9 @@
 
 Airflow passes a task the context values its callable names as keyword arguments (`data_interval_start`, `run_id`,
 `outlet_events`). Failures a retry cannot fix (a failed gate, a bad option) fail the task at once; a source
-without credentials is skipped. Each task returns what it did (rows, files, checks) as its XCom.
+without credentials is skipped. Each task returns what it did (rows, files, checks) as its XCom. The warehouse is
+written by one task, `build_and_audit` (`pipeline.write_audit_publish`, as `cryptopulse run`): a failed gate rolls
+the whole day back, so it leaves nothing but its results in `quality_results`.
 """
 
 from __future__ import annotations
@@ -21,14 +23,13 @@ from cryptopulse.engines.base import EngineError
 from cryptopulse.interval import Interval, IntervalError
 from cryptopulse.lake import Lake
 from cryptopulse.lake.publish import published_tables
-from cryptopulse.models.layers import LayerError
-from cryptopulse.orchestration import ingest, warehouse
+from cryptopulse.orchestration import ingest
 from cryptopulse.orchestration.options import RunOptions, env_lookup, read_run_options
-from cryptopulse.pipeline import GateFailed, publish_step, stage_step
+from cryptopulse.pipeline import GateFailed, RunReport, publish_step, stage_step, write_audit_publish
 
 ASSET_SCHEME = "cryptopulse"
 # Failures that fail the task without retrying: they would fail the same way again.
-FINAL_ERRORS = (GateFailed, ConfigError, IntervalError, LayerError, EngineError)
+FINAL_ERRORS = (GateFailed, ConfigError, IntervalError, EngineError)
 Moment = dt.datetime | None  # a context datetime; None outside a scheduled or manual run
 
 
@@ -81,7 +82,7 @@ def sources_failed() -> None:
     raise AirflowFailException("a source failed (see the ingest group); the others' data was staged and, if the gates passed, published")
 
 
-# -- stage, build, publish -----------------------------------------------------------------------------
+# -- stage, score, build, publish -----------------------------------------------------------------------
 def stage(data_interval_start: Moment = None, data_interval_end: Moment = None) -> dict[str, Any]:
     """Raw → staged for the run's day: parse, type, deduplicate, quarantine."""
     with _outcomes():
@@ -89,52 +90,43 @@ def stage(data_interval_start: Moment = None, data_interval_end: Moment = None) 
         return {r.dataset: r.as_dict() for r in results}
 
 
-def load_dimensions(data_interval_start: Moment = None, data_interval_end: Moment = None) -> dict[str, int]:
-    """Build the dimension tables for the run's day (one transaction)."""
-    return _load("dimensions", data_interval_start, data_interval_end)
-
-
-def load_facts(data_interval_start: Moment = None, data_interval_end: Moment = None) -> dict[str, int]:
-    """Replace the run's day in the fact tables, quarantine and staging_stats (one transaction)."""
-    return _load("facts", data_interval_start, data_interval_end)
-
-
-def quality_gates(data_interval_start: Moment = None, data_interval_end: Moment = None, run_id: str | None = None) -> dict[str, int]:
-    """Check the day's dimensions and facts; a failed check fails the task, so nothing downstream runs."""
-    with _outcomes():
-        results = warehouse.check_gates(_settings(), day_interval(data_interval_start, data_interval_end), _safe(run_id))
-        return {"checks_passed": len(results)}
-
-
-def aggregates(data_interval_start: Moment = None, data_interval_end: Moment = None, run_id: str | None = None) -> dict[str, int]:
-    """Recompute the months the day belongs to in the aggregates, gated (rolled back when a check fails)."""
-    with _outcomes():
-        models, results = warehouse.build_aggregates(_settings(), day_interval(data_interval_start, data_interval_end), _safe(run_id))
-        return {**{m.name: m.rows_written for m in models}, "checks_passed": len(results)}
-
-
-def enrich(data_interval_start: Moment = None, data_interval_end: Moment = None) -> dict[str, Any]:
-    """Score the day's unscored posts and flag bots/spam; rebuild the sentiment fact and marts from the day on, gated."""
-    from cryptopulse.analysis.enrich import enrich as enrich_posts  # pandas: loaded by the task, not by the DAG file
+def score_posts(data_interval_start: Moment = None, data_interval_end: Moment = None) -> dict[str, Any]:
+    """Score the day's staged posts that have no score yet (VADER + crypto lexicon) and flag bots/spam, before the build."""
+    from cryptopulse.analysis.enrich import score_staged  # pandas: loaded by the task, not by the DAG file
 
     with _outcomes():
-        report = enrich_posts(_settings(), day_interval(data_interval_start, data_interval_end), publish=False)
+        report = score_staged(_settings(), day_interval(data_interval_start, data_interval_end))
         return {"posts_scored": report.posts_scored, "distinct_texts": report.distinct_texts,
-                "flagged_posts": report.flagged_posts, "flagged": report.flagged, "rebuilt": report.rebuilt, "models": report.models}
+                "flagged_posts": report.flagged_posts, "flagged": report.flagged}
+
+
+def build_and_audit(data_interval_start: Moment = None, data_interval_end: Moment = None, run_id: str | None = None) -> dict[str, Any]:
+    """Build every model and system table for the day in one transaction and run every gate: committed only if all pass.
+
+    The sentiment fact and marts are rebuilt on to the warehouse's last day (a backfilled day is in the 20-day
+    baselines of the days after it); the result's `interval` is what `publish` publishes.
+    """
+    from cryptopulse.analysis.enrich import enriched_intervals
+
+    with _outcomes():
+        settings, day = _settings(), day_interval(data_interval_start, data_interval_end)
+        wider = enriched_intervals(settings, day)
+        report = write_audit_publish(settings, RunReport(_safe(run_id), day), model_intervals=wider, publish=False)
+        end = max(day.end, *(i.end for i in wider.values()))
+        return {"interval": [str(day.start), str(end)], "models": {m.name: m.rows_written for m in report.models},
+                "checks_passed": len(report.checks)}
 
 
 def publish(data_interval_start: Moment = None, data_interval_end: Moment = None, run_id: str | None = None,
-            outlet_events: Any = None, enriched: dict[str, Any] | None = None) -> dict[str, int]:
-    """Publish the day's partitions (and the whole dimensions and aggregates) as Parquet; emit one asset event per table.
+            outlet_events: Any = None, built: dict[str, Any] | None = None) -> dict[str, int]:
+    """Publish what `build_and_audit` committed (`built`: its result) as a new version; emit one asset event per table.
 
-    `enriched` is the enrich task's result: when it rebuilt the marts past the day (a backfilled day is in the
-    20-day sentiment baseline of the days after it), those days are published again too.
+    That is the day's partitions and the whole dimensions and aggregates, and after a backfilled day also the later
+    days whose sentiment marts the build recomputed.
     """
     with _outcomes():
         settings = _settings()
-        interval = day_interval(data_interval_start, data_interval_end)
-        if enriched and enriched.get("rebuilt"):
-            interval = Interval(interval.start, max(interval.end, dt.date.fromisoformat(enriched["rebuilt"][1])))
+        interval = Interval.parse(*built["interval"]) if built else day_interval(data_interval_start, data_interval_end)
         tables = publish_step(settings, interval, _safe(run_id))
         assets, lake = published_assets(), Lake(settings.lake)
         for table in tables:
@@ -147,11 +139,6 @@ def publish(data_interval_start: Moment = None, data_interval_end: Moment = None
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-def _load(layer: str, start: Moment, end: Moment) -> dict[str, int]:
-    with _outcomes():
-        return {m.name: m.rows_written for m in warehouse.load_layer(_settings(), day_interval(start, end), layer)}
-
-
 @contextlib.contextmanager
 def _outcomes() -> Iterator[None]:
     """Skip a source that is not configured; fail at once (no retry) on errors a retry cannot fix."""

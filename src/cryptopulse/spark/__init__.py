@@ -1,1 +1,1 @@
-"""Running cryptopulse on Spark: the session, the spark-submit job (`job.py`) and its Airflow task."""
+"""Running cryptopulse on Spark: the session and the spark-submit job (`job.py`); its Airflow task is `orchestration.spark_submit`."""

@@ -1,4 +1,4 @@
-"""An Airflow task that submits the Spark job (`job.py`) for the run's days with the Spark provider's operator."""
+"""An Airflow task that submits the Spark job (`cryptopulse.spark.job`) for the run's days with the Spark provider's operator."""
 
 from __future__ import annotations
 
