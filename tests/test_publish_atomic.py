@@ -192,6 +192,29 @@ def test_only_the_previous_version_is_kept(small):
     assert not files_of[-3] & on_disk
 
 
+def test_files_a_killed_publish_moved_into_the_tables_are_removed_by_the_next_publish(small, monkeypatch):
+    run(small, FIRST_WEEK)
+    pinned = published_files(small.lake)
+    restore = inject_crash(monkeypatch, "cryptopulse.lake.publish.DeltaTable.create_write_transaction", 3)
+    with pytest.raises(KeyboardInterrupt):
+        publish_step(small, FIRST_WEEK)
+    restore()
+    assert files_on_disk(small.lake) - set().union(*pinned.values())  # the killed publish left files in the tables
+    publish_step(small, FIRST_WEEK)
+    current = published_files(small.lake)
+    assert files_on_disk(small.lake) == set().union(*pinned.values(), *current.values())
+
+
+def published_files(lake: str) -> dict[str, set[str]]:
+    """The data files of each table of the published version, as the manifest lists them."""
+    manifest = json.loads(Path(lake, "published", "_manifest.json").read_text())
+    return {name: set(table["file_list"]) for name, table in manifest["tables"].items()}
+
+
+def files_on_disk(lake: str) -> set[str]:
+    return {str(p.relative_to(lake)) for p in Path(lake, "published").rglob("*.parquet") if "_scratch" not in p.parts}
+
+
 def test_publishing_a_few_tables_keeps_the_others_as_they_were(small):
     run(small)
     before = json.loads(Path(small.lake, "published", "_manifest.json").read_text())

@@ -8,11 +8,12 @@ version and the exact list of its data files. That write is the only commit poin
 the manifest sees that version's files and no others (`cryptopulse.read.snapshot`), whatever a publish
 does meanwhile. A publish killed before the switch leaves Delta commits beyond the manifest; the next
 publish restores every table to the version the manifest pins before it writes. The files of the
-previous version are kept (readers may still use it); older ones are vacuumed.
+previous version are kept (readers may still use it); older ones are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -26,6 +27,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
 from deltalake.transaction import AddAction
 
 from cryptopulse.engines import Engine
@@ -71,17 +73,20 @@ def publish(engine: Engine, lake: Lake, interval: Interval, run_id: str, only: I
     """Publish the interval's partitions of the partitioned models and the whole of every other table (or of `only`),
     as a new version; tables left out keep their published state."""
     manifest = read_manifest(lake)
-    recover(lake, manifest)
+    killed = recover(lake, manifest)
     wanted = set(only) if only is not None else None
     specs = [TableSpec(*t) for t in published_tables()] + [
         TableSpec(name, None, "ALL") for name in SYSTEM_TABLES if engine.table_exists(name)
     ]
     specs = [s for s in specs if wanted is None or s.name in wanted]
     entries = dict((manifest or {}).get("tables", {}))
-    with _scratch(lake, run_id) as scratch:
+    written: dict[str, DeltaTable] = {}
+    with _scratch(lake, run_id) as scratch, duckdb.connect() as types:
         for spec in specs:
-            entries[spec.name] = _publish_table(engine, lake, interval, spec, f"{scratch}/{spec.name}", run_id)
+            entries[spec.name], written[spec.name] = _publish_table(engine, lake, interval, spec, f"{scratch}/{spec.name}", run_id, types)
     version = int((manifest or {}).get("version", 0)) + 1
+    entries = {name: dict(entry) for name, entry in entries.items()}
+    _retire(manifest, entries)
     write_manifest(lake, {
         "version": version,
         "run_id": run_id,
@@ -89,30 +94,28 @@ def publish(engine: Engine, lake: Lake, interval: Interval, run_id: str, only: I
         "last_interval": [interval.start.isoformat(), interval.end.isoformat()],
         "tables": entries,
     })
-    _vacuum(lake, manifest, entries, [s.name for s in specs])
+    _vacuum(lake, manifest, entries, written, killed)
     return [PublishedTable(n, e["rows"], e["files"], e["partitioned_by"] is not None) for n, e in entries.items()]
 
 
-def recover(lake: Lake, manifest: dict | None = None) -> list[str]:
-    """Undo what a killed publish committed beyond the manifest: restore each Delta table to the version the
-    manifest pins, remove tables it does not know and scratch folders; returns the tables it changed."""
+def recover(lake: Lake, manifest: dict | None = None) -> bool:
+    """Undo what a killed publish left: restore each Delta table to the version the manifest pins, remove tables it
+    does not know and the scratch folders; True when a publish had been killed (its files may lie in the tables)."""
     manifest = manifest if manifest is not None else read_manifest(lake)
     pinned = {n: t.get("delta_version") for n, t in (manifest or {}).get("tables", {}).items()}
-    changed = []
+    killed = lake.exists(SCRATCH) and bool(lake.fs.ls(lake.path(SCRATCH), detail=False))
     for path in lake.fs.ls(lake.path("published"), detail=False) if lake.exists("published") else []:
         name = lake.relative(path).removeprefix("published/")
         if name.startswith(("_", ".")) or lake.fs.isfile(path):
             continue
         if name not in pinned or pinned[name] is None:
             lake.remove(f"published/{name}", recursive=True)  # never part of a version
-            changed.append(name)
-            continue
-        table = DeltaTable(_table_uri(lake, name), storage_options=storage_options(lake))
-        if table.version() != pinned[name]:
-            table.restore(pinned[name])
-            changed.append(name)
+            killed = True
+        elif lake.exists(f"published/{name}/_delta_log/{pinned[name] + 1:020d}.json"):  # committed past the manifest
+            DeltaTable(_table_uri(lake, name), storage_options=storage_options(lake)).restore(pinned[name])
+            killed = True
     lake.remove(SCRATCH, recursive=True)
-    return changed
+    return killed
 
 
 def storage_options(lake: Lake) -> dict[str, str] | None:
@@ -131,9 +134,11 @@ def _table_uri(lake: Lake, name: str) -> str:
     return lake.uri(f"published/{name}")
 
 
-def _publish_table(engine: Engine, lake: Lake, interval: Interval, spec: TableSpec, scratch: str, run_id: str) -> dict:
+def _publish_table(
+    engine: Engine, lake: Lake, interval: Interval, spec: TableSpec, scratch: str, run_id: str, types: duckdb.DuckDBPyConnection
+) -> tuple[dict, DeltaTable]:
     """Export one table's rows to `scratch` (the engine writes the Parquet files), move them into its Delta table
-    under names of this run, and commit them there in one Delta transaction; return its manifest entry."""
+    under names of this run, and commit them there in one Delta transaction; its manifest entry and the table."""
     where = partition_filter(spec.partition, interval) if spec.partition else "1 = 1"
     query = f"SELECT * FROM {spec.name} WHERE {where} ORDER BY {spec.key}"
     engine.export_parquet(query, scratch, spec.partition)
@@ -144,25 +149,27 @@ def _publish_table(engine: Engine, lake: Lake, interval: Interval, spec: TableSp
     else:
         schema = _schema(exported[0][1], spec.partition)
     uri, options = _table_uri(lake, spec.name), storage_options(lake)
-    if not DeltaTable.is_deltatable(uri, options):
-        DeltaTable.create(uri, schema, partition_by=[spec.partition] if spec.partition else None, storage_options=options)
+    partition_by = [spec.partition] if spec.partition else None
+    try:
+        table = DeltaTable(uri, storage_options=options)
+    except TableNotFoundError:
+        table = DeltaTable.create(uri, schema, partition_by=partition_by, storage_options=options)
     actions = [_add(lake, spec.name, relpath, local, f"part-{run_id}-{n}.parquet") for n, (relpath, local) in enumerate(exported)]
-    table = DeltaTable(uri, storage_options=options)
     filters = [(spec.partition, ">=", str(interval.start)), (spec.partition, "<", str(interval.end))] if spec.partition else None
-    table.create_write_transaction(actions, mode="overwrite", schema=schema,
-                                   partition_by=[spec.partition] if spec.partition else None, partition_filters=filters)
+    table.create_write_transaction(actions, mode="overwrite", schema=schema, partition_by=partition_by, partition_filters=filters)
     table.update_incremental()
     files = sorted(lake.relative(_strip_file_scheme(f)) for f in table.file_uris())
-    return {
+    entry = {
         "path": f"published/{spec.name}",
         "format": "delta",
         "delta_version": table.version(),
         "rows": engine.fetchall(f"SELECT count(*) FROM {spec.name}")[0][0],
         "files": len(files),
         "partitioned_by": spec.partition,
-        "columns": _columns(schema),
+        "columns": _columns(types, schema),
         "file_list": files,
     }
+    return entry, table
 
 
 def _exported_files(folder: str) -> list[tuple[str, str]]:
@@ -194,14 +201,10 @@ def _add(lake: Lake, table: str, relpath: str, local: str, name: str) -> AddActi
     return AddAction(target, size, values, int(time.time() * 1000), True, json.dumps({"numRecords": rows}))
 
 
-def _columns(schema: pa.Schema) -> list[list[str]]:
+def _columns(types: duckdb.DuckDBPyConnection, schema: pa.Schema) -> list[list[str]]:
     """[[name, DuckDB type], …] of a schema: lets readers make an empty table's view with the right columns."""
-    con = duckdb.connect()
-    try:
-        relation = con.from_arrow(schema.empty_table())
-        return [[name, str(kind)] for name, kind in zip(relation.columns, relation.types)]
-    finally:
-        con.close()
+    relation = types.from_arrow(pa.Table.from_batches([], schema=schema))  # not schema.empty_table(): it imports pandas
+    return [[name, str(kind)] for name, kind in zip(relation.columns, relation.types)]
 
 
 def _strip_file_scheme(uri: str) -> str:
@@ -209,7 +212,9 @@ def _strip_file_scheme(uri: str) -> str:
 
 
 class _scratch:
-    """A folder the run owns for the engine's export: under the lake when it is local, a temporary one otherwise."""
+    """A folder the run owns for the engine's export: under the lake when it is local, a temporary one otherwise
+    (then a marker object under the lake's scratch prefix stands for it). What is left of it after a publish
+    tells the next publish that this one was killed (`recover`)."""
 
     def __init__(self, lake: Lake, run_id: str) -> None:
         self.lake, self.run_id = lake, run_id
@@ -219,17 +224,47 @@ class _scratch:
             self.path = self.lake.path(f"{SCRATCH}/{self.run_id}")
             os.makedirs(self.path, exist_ok=True)
         else:
+            self.lake.write_bytes(f"{SCRATCH}/{self.run_id}", b"")
             self.path = tempfile.mkdtemp(prefix="cryptopulse-publish-")
         return self.path
 
-    def __exit__(self, *exc: object) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        """Clean up; on failure the lake's part stays, so the next publish knows this one did not finish."""
+        if not self.lake.is_local:
+            shutil.rmtree(self.path, ignore_errors=True)
+            if kind is None:
+                self.lake.remove(f"{SCRATCH}/{self.run_id}")
+        elif kind is None:
+            shutil.rmtree(self.path, ignore_errors=True)
 
 
-def _vacuum(lake: Lake, previous: dict | None, current: dict, written: list[str]) -> None:
-    """Remove the files of versions older than the previous one (and any a killed writer left) from written tables."""
+def _retire(previous: dict | None, current: dict[str, dict]) -> None:
+    """Note in each table's entry the files the previous version had and this one has not (`retired`): kept while
+    readers may still use the previous version, removed by the next publish."""
+    before = (previous or {}).get("tables", {})
+    for name, entry in current.items():
+        entry["retired"] = sorted(set(before.get(name, {}).get("file_list", [])) - set(entry["file_list"]))
+
+
+def _vacuum(lake: Lake, previous: dict | None, current: dict[str, dict], written: dict[str, DeltaTable], killed: bool) -> None:
+    """Remove the files of versions older than the previous one: what the previous version retired (no listing, so
+    the cost follows the day's changes, not the history). After a killed publish, every file of the written tables
+    that neither version uses — including files it moved in but never committed — found by Delta's full vacuum
+    (a dry run: Delta lists, this removes, so the log gets no vacuum commits)."""
+    for name, entry in (previous or {}).get("tables", {}).items():
+        in_use = set(current[name]["file_list"])
+        _remove(lake, [f for f in entry.get("retired", []) if f not in in_use])
+    if not killed:
+        return
     pinned = {n: t.get("delta_version") for n, t in (previous or {}).get("tables", {}).items()}
-    for name in written:
+    for name, table in written.items():
         keep = [v for v in (pinned.get(name), current[name]["delta_version"]) if v is not None]
-        table = DeltaTable(_table_uri(lake, name), storage_options=storage_options(lake))
-        table.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False, full=True, keep_versions=keep)
+        stale = table.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=True, full=True, keep_versions=keep)
+        _remove(lake, [f"published/{name}/{f}" for f in stale])
+
+
+def _remove(lake: Lake, relpaths: list[str]) -> None:
+    """Remove these lake files; one already gone is fine (a publish killed while removing them)."""
+    for relpath in relpaths:
+        with contextlib.suppress(FileNotFoundError):
+            lake.fs.rm_file(lake.path(relpath))
