@@ -19,9 +19,10 @@ from sqlglot import exp
 
 from cryptopulse.cli import app
 from cryptopulse.interval import Interval
+from cryptopulse.lake import Lake
 from cryptopulse.models.registry import load_models, render
-from cryptopulse.models.script import DIALECTS, EXAMPLE_IAM_ROLE, render_script
-from cryptopulse.pipeline import run
+from cryptopulse.pipeline import run, stage_step
+from cryptopulse.sql_render import DIALECTS, EXAMPLE_IAM_ROLE, render_script
 
 GOLDEN = Path(__file__).parent / "golden"
 INTERVAL = Interval.parse("2024-01-01", "2024-01-03")
@@ -42,13 +43,25 @@ def test_rendered_sql_matches_its_golden_file(dialect):
     assert script == before, f"{golden} differs from the rendered script (refresh: see the module docstring)"
 
 
+PSQL_COPY = re.compile(r"^\\copy (\S+) \(.*\) FROM PROGRAM '(.*)' WITH \(FORMAT csv\);$", re.M)
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_every_statement_parses_in_its_dialect(dialect):
-    statements = sqlglot.parse(rendered(dialect), read=dialect)
-    unparsed = [s.sql(dialect) for s in statements if isinstance(s, exp.Command)]
+    script = rendered(dialect)
+    statements = sqlglot.parse(PSQL_COPY.sub("", script), read=dialect)  # psql's \copy is a client command, not SQL
+    unparsed = [s.sql(dialect, comments=False) for s in statements if isinstance(s, exp.Command)]
     assert unparsed in ([], ["SET search_path TO published, internal, staging"])  # sqlglot keeps SET search_path as text
     tables = {t.name for s in statements for t in s.find_all(exp.Table)}
     assert {m.name for m in load_models()} <= tables
+
+
+def test_postgres_streams_each_staged_file_through_psqls_copy_from_the_converter():
+    copies = PSQL_COPY.findall(rendered("postgres"))
+    programs = {program for _, program in copies}
+    posts = f"python3 -m cryptopulse.engines.pgcopy stg_posts {LAKE} staged/posts/date=2024-01-02/part-0.parquet"
+    assert ("staging.stg_posts", posts) in copies
+    assert len(programs) == len(copies) == 1 + 3 * 2 + 2 * 3 * 2  # coins; 3 datasets × 2 days; their side files
 
 
 def test_redshift_loads_the_staged_zone_from_s3_with_copy():
@@ -65,11 +78,15 @@ def test_redshift_loads_the_staged_zone_from_s3_with_copy():
     assert text.count("NOT RUNNABLE ON REDSHIFT") == 4  # dim_time and bridge_post_coin, create and insert
 
 
-def test_cli_prints_the_script_and_refuses_bad_options(cli, tiny):
+def test_cli_prints_the_script_of_the_staged_files_and_refuses_bad_options(cli, tiny):
+    stage_step(tiny, None)
+    lake = Lake(tiny.lake)
     args = ["sql-render", "--start", "2024-01-01", "--end", "2024-01-03"]
-    result = cli.invoke(app, [*args, "--dialect", "postgres", "--lake", LAKE])
+    result = cli.invoke(app, [*args, "--dialect", "postgres", "--lake", tiny.lake])
     assert result.exit_code == 0, result.output
-    assert result.output == rendered("postgres")
+    assert result.output == render_script("postgres", INTERVAL, lake.uri(), lake=lake)
+    assert result.output.count("\\copy staging.stg_posts ") == len(lake.glob("staged/posts/date=*/part-0.parquet")) == 2
+    assert "staged/post_sentiment/date=" not in result.output  # only the files a run reads: nothing is enriched yet
 
     result = cli.invoke(app, [*args, "--dialect", "redshift", "--lake", tiny.lake])
     assert result.exit_code == 2

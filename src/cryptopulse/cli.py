@@ -329,14 +329,14 @@ def sql_render(
     lake: LakeOpt = None,
 ) -> None:
     """Print the SQL a run executes on an engine: set-up, loading the staged zone, the build and the gates."""
-    from cryptopulse.models.script import EXAMPLE_IAM_ROLE, render_script
     from cryptopulse.pipeline import staged_interval
+    from cryptopulse.sql_render import EXAMPLE_IAM_ROLE, render_script
 
     with user_errors():
         settings = settings_from(config, lake)
         target = Lake(settings.lake)
         interval = interval_from(start, end) or staged_interval(target, None)
-        print(render_script(dialect, interval, target.uri(), iam_role or EXAMPLE_IAM_ROLE, settings.freshness_hours), end="")
+        print(render_script(dialect, interval, target.uri(), iam_role or EXAMPLE_IAM_ROLE, settings.freshness_hours, target), end="")
 
 
 @app.command("grant-reader")

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from cryptopulse.config import Settings
 from cryptopulse.engines import Engine, open_engine
-from cryptopulse.engines.base import WritesTables
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.lake.lock import RunLocked, run_lock
@@ -325,24 +324,4 @@ def record_checks(engine: Engine, run_id: str, interval: Interval, checks: list[
 
 def append_rows(engine: Engine, table: str, rows: list[tuple]) -> None:
     """Append `rows` to the log table `table` (created on first use from `SYSTEM_DDL`)."""
-    if isinstance(engine, WritesTables):
-        engine.append_rows(table, SYSTEM_DDL[table], rows)
-        return
-    engine.execute(f"CREATE TABLE IF NOT EXISTS {table} ({SYSTEM_DDL[table]})")
-    if rows:
-        engine.execute(f"INSERT INTO {table} VALUES " + ", ".join("(" + ", ".join(map(_lit, row)) + ")" for row in rows))
-
-
-def _lit(value: object) -> str:
-    """A SQL literal for a string, number, boolean, date or timestamp (portable quoting)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        return f"TIMESTAMP '{value:%Y-%m-%d %H:%M:%S}'"
-    if isinstance(value, dt.date):
-        return f"DATE '{value}'"
-    return "'" + str(value).replace("'", "''") + "'"
+    engine.append_rows(table, SYSTEM_DDL[table], rows)

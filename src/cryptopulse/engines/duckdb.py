@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from importlib import resources
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
 from cryptopulse.config import Settings
-from cryptopulse.engines.base import STAGED_COLUMNS, STAGED_DATASETS, EngineError, staged_files
+from cryptopulse.engine_protocol import EngineError
+from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
-from cryptopulse.staging.common import QUARANTINE_FILE, STATS_FILE, sql_list
+from cryptopulse.sqltext import column_names, replace_statements, sql_list, values_sql
+from cryptopulse.staging.zone import STAGED_COLUMNS, StagedRelation, seeds, staged_relations
+
+BEGIN = "BEGIN TRANSACTION"
 
 
 class DuckDBEngine:
@@ -64,7 +68,7 @@ class DuckDBEngine:
             "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY table_name")]
 
     def begin(self) -> None:
-        self.con.execute("BEGIN TRANSACTION")
+        self.con.execute(BEGIN)
 
     def commit(self) -> None:
         self.con.execute("COMMIT")
@@ -75,34 +79,22 @@ class DuckDBEngine:
     def close(self) -> None:
         self.con.close()
 
+    # -- tables ----------------------------------------------------------------------------------
+    def replace_rows(self, table: str, select: str, partition: str | None, interval: Interval | None) -> None:
+        for statement in replace_statements(table, select, partition, interval):
+            self.con.execute(statement)
+
+    def append_rows(self, table: str, columns: str, rows: list[tuple]) -> None:
+        for statement in append_sql(table, columns, rows):
+            self.con.execute(statement)
+
     # -- lake ------------------------------------------------------------------------------------
     def attach_staged(self, lake: Lake, days: list[dt.date] | None) -> None:
         """Expose the staged zone for `days` (None: all) as temp views `stg_*`, plus the seed tables."""
         if not lake.is_local:
             self.con.register_filesystem(lake.fs)
-        coins = "staged/coins/part-0.parquet"
-        self._view("stg_coins", [lake.uri(coins)] if lake.exists(coins) else [], "parquet")
-        for view, (dataset, name) in STAGED_DATASETS.items():
-            files = staged_files(lake, dataset, days, name)
-            self._view(view, [lake.uri(f) for f in files], "csv" if name.endswith(".csv") else "parquet")
-        quarantine = [lake.uri(f) for ds, _ in STAGED_DATASETS.values() for f in staged_files(lake, ds, days, QUARANTINE_FILE)]
-        self._view("stg_quarantine", quarantine, "parquet")
-        stats = [lake.uri(f) for ds, _ in STAGED_DATASETS.values() for f in staged_files(lake, ds, days, STATS_FILE)]
-        self._view("stg_stats", stats, "json")
-        self._load_seeds()
-
-    def _view(self, name: str, uris: list[str], fmt: str) -> None:
-        self.con.execute(staged_view_sql(name, uris, fmt))
-
-    def _load_seeds(self) -> None:
-        seeds = resources.files("cryptopulse.models").joinpath("seeds")
-        for seed in sorted(seeds.iterdir()):
-            if seed.name.endswith(".csv"):
-                with resources.as_file(seed) as path:
-                    table = "seed_" + seed.name.removesuffix(".csv")
-                    self.con.execute(
-                        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv('{path}', header = true, all_varchar = true)"
-                    )
+        for statement in attach_sql(staged_relations(lake, days), lake.uri):
+            self.con.execute(statement)
 
     def export_parquet(self, sql: str, local_dir: str, partition_by: str | None) -> None:
         """Write the rows of `sql` as Parquet under `local_dir` (one file, or one per partition value)."""
@@ -115,12 +107,27 @@ class DuckDBEngine:
             self.con.execute(f"COPY ({sql}) TO '{local_dir}/part-0.parquet' ({options})")
 
 
+def attach_sql(relations: list[StagedRelation], uri: Callable[[str], str]) -> list[str]:
+    """The statements exposing staged relations (files named by `uri`) as temp views, and the seeds as temp tables."""
+    views = [staged_view_sql(r.name, [uri(f) for f in r.files], r.fmt) for r in relations]
+    return views + [
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM (VALUES {values_sql(rows)}) AS t({', '.join(header)})"
+        for name, (header, rows) in seeds().items()
+    ]
+
+
+def append_sql(table: str, columns: str, rows: list[tuple]) -> list[str]:
+    """The statements appending `rows` to the log table `table`, created on first use with `columns`."""
+    create = f"CREATE TABLE IF NOT EXISTS {table} ({columns})"
+    return [create, f"INSERT INTO {table} VALUES {values_sql(rows)}"] if rows else [create]
+
+
 def staged_view_sql(name: str, uris: list[str], fmt: str) -> str:
     """The statement exposing staged files (`csv`, `json` or `parquet`) as temp view `name` with STAGED_COLUMNS' types."""
     columns = STAGED_COLUMNS[name]
     if not uris:
         return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM (SELECT {_nulls(columns)}) WHERE false"
-    names = ", ".join(c.split()[0] for c in columns.split(", "))
+    names = ", ".join(column_names(columns))
     if fmt == "csv":
         spec = "{" + ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in columns.split(", ")) + "}"
         source = (

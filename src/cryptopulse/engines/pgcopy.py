@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
+import json
+import shlex
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -17,8 +19,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from psycopg import sql
 
+from cryptopulse.lake import Lake
+from cryptopulse.sqltext import column_names
+from cryptopulse.staging.zone import STAGED_COLUMNS
+
+PARQUET_BATCH_ROWS = 65_536
 ROW_GROUP_ROWS = 122_880  # DuckDB's default, so files from either engine look alike
 CSV_OUT = pacsv.WriteOptions(include_header=False)
 # PostgreSQL type name → Arrow type of the published Parquet column (the types DuckDB writes for the same model);
@@ -43,35 +49,48 @@ class UnsupportedType(Exception):
     """A result column whose PostgreSQL type has no Parquet counterpart here."""
 
 
-def copy_batches(con: psycopg.Connection, table: sql.Composable, batches: Iterable[pa.RecordBatch]) -> int:
-    """Stream Arrow record batches into `table` (columns by name) with one COPY; returns rows copied."""
-    batches = iter(batches)
-    first = next(batches, None)
-    if first is None:
-        return 0
+def copy_batches(con: psycopg.Connection, statement: str, batches: Iterable[pa.RecordBatch]) -> int:
+    """Stream Arrow record batches (in the statement's column order) through `COPY … FROM STDIN WITH (FORMAT csv)`;
+    returns rows copied."""
     rows = 0
-    with con.cursor() as cur, cur.copy(_copy_in(table, first.schema.names)) as copy:
-        for batch in itertools.chain([first], batches):
-            buffer = io.BytesIO()
-            pacsv.write_csv(batch, buffer, CSV_OUT)
-            copy.write(buffer.getbuffer())
+    with con.cursor() as cur, cur.copy(statement.encode()) as copy:
+        for batch in batches:
+            copy.write(csv_bytes(batch))
             rows += batch.num_rows
     return rows
 
 
-def copy_csv_file(con: psycopg.Connection, table: sql.Composable, stream: io.BufferedIOBase, chunk: int = 1 << 20) -> list[str]:
-    """Stream a CSV file with a header row into `table`, matching columns by the header's names; returns them."""
-    header = stream.readline().decode()
-    columns = next(csv.reader([header]))
-    with con.cursor() as cur, cur.copy(_copy_in(table, columns)) as copy:
+def copy_stream(con: psycopg.Connection, statement: str, stream: io.BufferedIOBase, chunk: int = 1 << 20) -> None:
+    """Stream the rest of a CSV file (its header already read) through `COPY … FROM STDIN WITH (FORMAT csv)`."""
+    with con.cursor() as cur, cur.copy(statement.encode()) as copy:
         while data := stream.read(chunk):
             copy.write(data)
-    return columns
 
 
-def _copy_in(table: sql.Composable, columns: list[str]) -> sql.Composed:
-    names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-    return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(table, names)
+def read_csv_header(stream: io.BufferedIOBase) -> tuple[str, ...]:
+    """The column names in the header line of a CSV file (the stream is left at the first row)."""
+    return tuple(next(csv.reader([stream.readline().decode()])))
+
+
+def csv_bytes(batch: pa.RecordBatch) -> memoryview:
+    """A batch as COPY's CSV: no header; an empty unquoted field is NULL, a quoted one an empty string."""
+    buffer = io.BytesIO()
+    pacsv.write_csv(batch, buffer, CSV_OUT)
+    return buffer.getbuffer()
+
+
+def staged_batches(stream: io.BufferedIOBase, name: str, columns: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
+    """The rows of a staged Parquet or JSON (one record) file as Arrow batches of `columns` (a missing one all NULL)."""
+    if name.endswith(".json"):
+        tables: Iterable[pa.RecordBatch] = pa.Table.from_pylist([json.loads(stream.read())]).to_batches()
+    else:
+        parquet = pq.ParquetFile(stream)
+        present = [c for c in columns if c in parquet.schema_arrow.names]
+        tables = parquet.iter_batches(PARQUET_BATCH_ROWS, columns=present)
+    for batch in tables:
+        yield pa.RecordBatch.from_arrays(
+            [batch.column(c) if c in batch.schema.names else pa.nulls(batch.num_rows) for c in columns], names=list(columns)
+        )
 
 
 def result_schema(con: psycopg.Connection, query: str) -> pa.Schema:
@@ -198,3 +217,25 @@ class _Writer:
     def close(self) -> None:
         self._flush()
         self._writer.close()
+
+
+def print_staged_csv(table: str, lake_uri: str, file: str) -> None:
+    """Print one staged file as the CSV rows the PostgreSQL engine streams into `table` (what psql's `\\copy … FROM
+    PROGRAM` in `cryptopulse sql-render --dialect postgres` runs)."""
+    lake, columns, out = Lake(lake_uri), tuple(column_names(STAGED_COLUMNS[table])), sys.stdout.buffer
+    with lake.fs.open(lake.path(file), "rb") as stream:
+        if file.endswith(".csv"):
+            header = read_csv_header(stream)
+            if header != columns:
+                raise SystemExit(f"{file}: columns {', '.join(header)}; expected {', '.join(columns)}")
+            while data := stream.read(1 << 20):
+                out.write(data)
+        else:
+            for batch in staged_batches(stream, file, columns):
+                out.write(csv_bytes(batch))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        raise SystemExit(f"usage: python3 -m cryptopulse.engines.pgcopy TABLE LAKE FILE (got {shlex.join(sys.argv[1:])})")
+    print_staged_csv(*sys.argv[1:])

@@ -9,34 +9,39 @@ failure anywhere leaves the previous rows. One writer at a time (a session advis
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from importlib import resources
+import shlex
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-import pyarrow as pa
-import pyarrow.parquet as pq
 import sqlglot
 from psycopg import sql
 from sqlglot import exp
 
 from cryptopulse.config import Settings
-from cryptopulse.engines.base import STAGED_COLUMNS, STAGED_DATASETS, EngineError, staged_files
-from cryptopulse.engines.pgcopy import UnsupportedType, copy_batches, copy_csv_file, result_schema, stream_batches, write_parquet
+from cryptopulse.engine_protocol import EngineError
+from cryptopulse.engines.pgcopy import (
+    UnsupportedType,
+    copy_batches,
+    copy_stream,
+    read_csv_header,
+    result_schema,
+    staged_batches,
+    stream_batches,
+    write_parquet,
+)
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
-from cryptopulse.models.build import partition_filter
-from cryptopulse.models.dialects import column_ddl
-from cryptopulse.models.registry import load_models
-from cryptopulse.staging.common import QUARANTINE_FILE, STATS_FILE
+from cryptopulse.sqltext import column_ddl, column_names, replace_statements, split_order, values_sql
+from cryptopulse.staging.zone import STAGED_COLUMNS, StagedRelation, seeds, staged_relations
 
 PUBLISHED, INTERNAL, STAGING = "published", "internal", "staging"
-SEARCH_PATH = f"{PUBLISHED},{INTERNAL},{STAGING}"
+SCHEMAS = (PUBLISHED, INTERNAL, STAGING)
+# Tables the pipeline keeps for itself (quarantine, staging stats, logs): in `internal`, out of the readers' reach.
+INTERNAL_TABLES = frozenset({"quarantine", "staging_stats", "quality_results", "pipeline_runs"})
 URL_PREFIXES = ("postgresql://", "postgres://")
 WRITER_LOCK = 0x63727970746F  # pg_advisory_lock key held by the one writing session
-COINS_FILE = "staged/coins/part-0.parquet"
-PARQUET_BATCH_ROWS = 65_536
 ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -45,12 +50,11 @@ def is_postgres_url(warehouse: str) -> bool:
 
 
 def schema_of(table: str) -> str:
-    """Where a table lives: models in `published`, staged relations and seeds in `staging`, the rest in `internal`."""
-    if table in {m.name for m in load_models()}:
-        return PUBLISHED
+    """Where a table lives: staged relations and seeds in `staging`, the pipeline's own tables in `internal`, the
+    models (and any other table) in `published`."""
     if table in STAGED_COLUMNS or table.startswith("seed_"):
         return STAGING
-    return INTERNAL
+    return INTERNAL if table in INTERNAL_TABLES else PUBLISHED
 
 
 def grant_reader(settings: Settings, role: str) -> bool:
@@ -72,7 +76,7 @@ class PostgresEngine:
     def __init__(self, settings: Settings, read_only: bool = False) -> None:
         self.location = _redacted(settings.warehouse)
         try:
-            self.con = psycopg.connect(settings.warehouse, autocommit=True, options=f"-c search_path={SEARCH_PATH} -c TimeZone=UTC")
+            self.con = psycopg.connect(settings.warehouse, autocommit=True)
         except psycopg.Error as e:
             raise EngineError(f"cannot connect to the warehouse {self.location}: {_first_line(e)}") from None
         self.read_only = read_only
@@ -81,12 +85,10 @@ class PostgresEngine:
         except EngineError:
             self.con.close()
             raise
+        for statement in session_sql() if read_only else session_sql() + writer_sql():
+            self.con.execute(statement.encode())
         if read_only:
             self.con.execute("SET default_transaction_read_only = on")
-        else:
-            self.con.execute("SELECT pg_advisory_lock(%s)", [WRITER_LOCK])
-            for schema in (PUBLISHED, INTERNAL, STAGING):
-                self.con.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
     # -- SQL -------------------------------------------------------------------------------------
     def execute(self, statement: str) -> None:
@@ -132,18 +134,13 @@ class PostgresEngine:
     # -- tables ----------------------------------------------------------------------------------
     def replace_rows(self, table: str, select: str, partition: str | None, interval: Interval | None) -> None:
         """Replace the rows of `table` in the interval's partitions (all rows when None) by those of `select`."""
-        target = f"{schema_of(table)}.{table}"
-        if not self.table_exists(table):
-            self.execute(f"CREATE TABLE {target} AS SELECT * FROM ({select}) AS m WHERE 1 = 0")
-        self.execute(f"DELETE FROM {target} WHERE {partition_filter(partition, interval) if interval else '1 = 1'}")
-        self.execute(f"INSERT INTO {target} {select}")
-        self.execute(f"ANALYZE {target}")  # fresh statistics, or the planner nests loops over the new rows (gates: minutes)
+        for statement in replace_sql(table, select, partition, interval):
+            self.execute(statement)
 
     def append_rows(self, table: str, columns: str, rows: list[tuple]) -> None:
         """Append log rows to `internal.<table>` (created from the DuckDB column list on first use)."""
-        target = sql.Identifier(INTERNAL, table)
-        self.con.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(target, sql.SQL(column_ddl(columns, "postgres"))))
-        with self.con.cursor() as cur, cur.copy(sql.SQL("COPY {} FROM STDIN").format(target)) as copy:
+        self.execute(log_table_sql(table, columns))
+        with self.con.cursor() as cur, cur.copy(sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(INTERNAL, table))) as copy:
             for row in rows:
                 copy.write_row(row)
 
@@ -171,66 +168,25 @@ class PostgresEngine:
 
     # -- lake ------------------------------------------------------------------------------------
     def attach_staged(self, lake: Lake, days: list[dt.date] | None) -> None:
-        """Reload the `staging` tables from the staged zone for `days` (None: all) and the seeds, with COPY."""
-        self._reset_staging("stg_coins")
-        if lake.exists(COINS_FILE):
-            self._copy_parquet(lake, "stg_coins", [COINS_FILE])
-        for table, (dataset, name) in STAGED_DATASETS.items():
-            self._reset_staging(table)
-            files = staged_files(lake, dataset, days, name)
-            if name.endswith(".csv"):
-                for f in files:
-                    with lake.fs.open(lake.path(f), "rb") as stream:
-                        copy_csv_file(self.con, sql.Identifier(STAGING, table), stream)
+        """Reload the `staging` tables from the staged zone for `days` (None: all) and the seeds (`load_plan`)."""
+        for step in load_plan(staged_relations(lake, days)):
+            if isinstance(step, CopyIn):
+                self._copy_in(lake, step)
             else:
-                self._copy_parquet(lake, table, files)
-        self._reset_staging("stg_quarantine")
-        quarantine = [f for dataset, _ in STAGED_DATASETS.values() for f in staged_files(lake, dataset, days, QUARANTINE_FILE)]
-        self._copy_parquet(lake, "stg_quarantine", quarantine)
-        self._reset_staging("stg_stats")
-        stats = [f for dataset, _ in STAGED_DATASETS.values() for f in staged_files(lake, dataset, days, STATS_FILE)]
-        self._copy_stats(lake, stats)
-        self._load_seeds()
-        self.con.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(self._staging_tables())))
+                self.execute(step)
 
-    def _staging_tables(self) -> list[sql.Identifier]:
-        rows = self.con.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY 1", [STAGING]).fetchall()
-        return [sql.Identifier(STAGING, name) for (name,) in rows]
-
-    def _reset_staging(self, table: str, columns: str | None = None) -> None:
-        target = sql.Identifier(STAGING, table)
-        ddl = sql.SQL(column_ddl(columns or STAGED_COLUMNS[table], "postgres"))
-        self.con.execute(sql.SQL("CREATE UNLOGGED TABLE IF NOT EXISTS {} ({})").format(target, ddl))
-        self.con.execute(sql.SQL("TRUNCATE {}").format(target))
-
-    def _copy_parquet(self, lake: Lake, table: str, files: list[str]) -> None:
-        wanted = [c.split()[0] for c in STAGED_COLUMNS[table].split(", ")]
-        for f in files:
-            with lake.fs.open(lake.path(f), "rb") as stream:
-                parquet = pq.ParquetFile(stream)
-                present = [c for c in wanted if c in parquet.schema_arrow.names]
-                copy_batches(self.con, sql.Identifier(STAGING, table), parquet.iter_batches(PARQUET_BATCH_ROWS, columns=present))
-
-    def _copy_stats(self, lake: Lake, files: list[str]) -> None:
-        contents = lake.fs.cat([lake.path(f) for f in files]) if files else {}
-        records = [json.loads(data) for data in contents.values()]
-        if records:
-            copy_batches(self.con, sql.Identifier(STAGING, "stg_stats"), pa.Table.from_pylist(records).to_batches())
-
-    def _load_seeds(self) -> None:
-        seeds = resources.files("cryptopulse.models").joinpath("seeds")
-        for seed in sorted(seeds.iterdir()):
-            if seed.name.endswith(".csv"):
-                table = "seed_" + seed.name.removesuffix(".csv")
-                with seed.open("rb") as stream:
-                    header = stream.readline().decode().strip()
-                    self._reset_staging(table, ", ".join(f"{c} VARCHAR" for c in header.split(",")))
-                with seed.open("rb") as stream:
-                    copy_csv_file(self.con, sql.Identifier(STAGING, table), stream)
+    def _copy_in(self, lake: Lake, step: CopyIn) -> None:
+        """Stream one staged file into its table: a CSV file as it is, others as CSV converted from Arrow batches."""
+        with lake.fs.open(lake.path(step.file), "rb") as stream:
+            if step.file.endswith(".csv"):
+                header = read_csv_header(stream)
+                copy_stream(self.con, step.sql() if header == step.columns else CopyIn(step.table, header, step.file).sql(), stream)
+            else:
+                copy_batches(self.con, step.sql(), staged_batches(stream, step.file, step.columns))
 
     def export_parquet(self, query: str, local_dir: str, partition_by: str | None) -> None:
         """Stream the rows of `query` into Parquet under `local_dir` (one file, or one per partition value)."""
-        unordered, keys = _split_order(query)
+        unordered, keys = split_order(query, "postgres")
         try:
             schema = result_schema(self.con, unordered)
         except UnsupportedType as e:
@@ -243,13 +199,60 @@ class PostgresEngine:
         write_parquet(stream_batches(self.con, ordered, schema), schema, Path(local_dir), partition_by)
 
 
-def _split_order(query: str) -> tuple[str, list[exp.Ordered]]:
-    """`query` without its ORDER BY, and the ORDER BY's keys."""
-    tree = sqlglot.parse_one(query, read="postgres")
-    order = tree.args.get("order")
-    keys = [e.copy() for e in order.expressions] if order else []
-    tree.set("order", None)
-    return tree.sql(dialect="postgres"), keys
+@dataclass(frozen=True)
+class CopyIn:
+    """One staged file streamed into its staging table with COPY … FROM STDIN (CSV rows, in `columns`' order)."""
+
+    table: str
+    columns: tuple[str, ...]
+    file: str
+
+    def sql(self) -> str:
+        return f"COPY {STAGING}.{self.table} ({', '.join(self.columns)}) FROM STDIN WITH (FORMAT csv)"
+
+    def psql(self, lake_uri: str) -> str:
+        """The psql command doing the same: `\\copy` sends this COPY and streams it the rows that
+        `python3 -m cryptopulse.engines.pgcopy` prints (the conversion the engine does in-process)."""
+        program = shlex.join(["python3", "-m", "cryptopulse.engines.pgcopy", self.table, lake_uri, self.file]).replace("'", "''")
+        return "\\copy" + self.sql().removeprefix("COPY").replace("FROM STDIN", f"FROM PROGRAM '{program}'")
+
+
+def session_sql() -> list[str]:
+    """The settings of every session: names resolve in published, internal, staging; timestamps are UTC."""
+    return [f"SET search_path TO {', '.join(SCHEMAS)}", "SET TimeZone TO 'UTC'"]
+
+
+def writer_sql() -> list[str]:
+    """What the writing session does first: take the one-writer lock, create the schemas."""
+    return [f"SELECT pg_advisory_lock({WRITER_LOCK})", *(f"CREATE SCHEMA IF NOT EXISTS {schema}" for schema in SCHEMAS)]
+
+
+def load_plan(relations: list[StagedRelation], dialect: str = "postgres") -> list[str | CopyIn]:
+    """Reloading the staging tables: each emptied (created on first use), then its files copied in; the seeds inserted.
+
+    `dialect` "redshift" gives the same tables for `sql-render` (no UNLOGGED tables, no multi-table ANALYZE)."""
+    steps: list[str | CopyIn] = []
+    tables = [(r.name, r.columns) for r in relations] + [(n, ", ".join(f"{c} VARCHAR" for c in h)) for n, (h, _) in seeds().items()]
+    unlogged = "UNLOGGED " if dialect == "postgres" else ""
+    for table, columns in tables:
+        steps += [f"CREATE {unlogged}TABLE IF NOT EXISTS {STAGING}.{table} ({column_ddl(columns, dialect)})", f"TRUNCATE {STAGING}.{table}"]
+        steps += [CopyIn(r.name, tuple(column_names(r.columns)), f) for r in relations if r.name == table for f in r.files]
+    for name, (header, rows) in seeds().items():
+        steps.append(f"INSERT INTO {STAGING}.{name} ({', '.join(header)}) VALUES {values_sql(rows)}")
+    if dialect == "postgres":  # fresh statistics for the planner
+        steps.append("ANALYZE " + ", ".join(f"{STAGING}.{table}" for table, _ in tables))
+    return steps
+
+
+def replace_sql(table: str, select: str, partition: str | None, interval: Interval | None) -> list[str]:
+    """Delete + insert into `table` in its schema, then fresh statistics (or the planner nests loops over the new
+    rows, and the gates take minutes)."""
+    target = f"{schema_of(table)}.{table}"
+    return [*replace_statements(target, select, partition, interval), f"ANALYZE {target}"]
+
+
+def log_table_sql(table: str, columns: str, dialect: str = "postgres") -> str:
+    return f"CREATE TABLE IF NOT EXISTS {INTERNAL}.{table} ({column_ddl(columns, dialect)})"
 
 
 def _require_c_collation(con: psycopg.Connection, location: str) -> None:

@@ -17,19 +17,16 @@ pipeline_runs) only ever grow, so they are appended to.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import os
 import shutil
 import uuid
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import sqlglot
 from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -37,16 +34,16 @@ from pyspark.sql.types import DataType, DateType, StringType, StructField, Struc
 from sqlglot import exp
 
 from cryptopulse.config import Settings
-from cryptopulse.engines.base import STAGED_COLUMNS, STAGED_DATASETS, EngineError, staged_files
+from cryptopulse.engine_protocol import EngineError
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.spark.session import spark_session
-from cryptopulse.staging.common import QUARANTINE_FILE, STATS_FILE
+from cryptopulse.sqltext import column_ddl, split_order
+from cryptopulse.staging.zone import SIDE_FILES, StagedRelation, seeds, staged_relations
 
 CATALOG = "_catalog"
 PENDING = "_pending"
 EXPORTS = "_exports"
-COINS_FILE = "staged/coins/part-0.parquet"
 
 
 @dataclass(frozen=True)
@@ -142,7 +139,7 @@ class SparkEngine:
         self.txn, self.changes = None, []
         self._show_committed()
 
-    # -- writing tables (engines.base.WritesTables) ----------------------------------------------
+    # -- writing tables --------------------------------------------------------------------------
     def replace_rows(self, table: str, select: str, partition: str | None, interval: Interval | None) -> None:
         """Replace the rows of `table` in `interval`'s partitions (all rows when None) by the rows of `select`."""
         autocommit = self.txn is None
@@ -167,7 +164,7 @@ class SparkEngine:
 
     def append_rows(self, table: str, columns: str, rows: list[tuple]) -> None:
         """Append `rows` to a log table (created on first use with the DuckDB-typed `columns`)."""
-        schema = StructType.fromDDL(spark_ddl(columns))
+        schema = StructType.fromDDL(column_ddl(columns, "spark"))
         if table not in self.tables:
             self.tables[table] = TableInfo(schema, None)
             self.store.write_bytes(f"{CATALOG}/{table}.json", self.tables[table].to_json())
@@ -241,36 +238,34 @@ class SparkEngine:
     # -- lake ------------------------------------------------------------------------------------
     def attach_staged(self, lake: Lake, days: list[dt.date] | None) -> None:
         """Expose the staged zone for `days` (None: all) as temp views `stg_*`, plus the seed tables."""
-        coins = [COINS_FILE] if lake.exists(COINS_FILE) else []
-        self._staged_view("stg_coins", lake, coins)
-        for view, (dataset, name) in STAGED_DATASETS.items():
-            self._staged_view(view, lake, staged_files(lake, dataset, days, name))
-        side_files = {"stg_quarantine": QUARANTINE_FILE, "stg_stats": STATS_FILE}
-        for view, name in side_files.items():
-            files = [f for dataset, _ in STAGED_DATASETS.values() for f in staged_files(lake, dataset, days, name)]
-            self._side_file_view(view, lake, files)
-        self._load_seeds()
+        for relation in staged_relations(lake, days):
+            if relation.name in SIDE_FILES:
+                self._side_file_view(lake, relation)
+            else:
+                self._staged_view(lake, relation)
+        for name, (header, rows) in seeds().items():  # shipped inside the package: read on the driver, sent as rows
+            self.spark.createDataFrame(list(rows), StructType([StructField(c, StringType()) for c in header])).createOrReplaceTempView(name)
 
-    def _staged_view(self, view: str, lake: Lake, files: list[str]) -> None:
-        schema = StructType.fromDDL(spark_ddl(STAGED_COLUMNS[view]))
-        uris = [spark_uri(lake, f) for f in files]
+    def _staged_view(self, lake: Lake, relation: StagedRelation) -> None:
+        schema = StructType.fromDDL(column_ddl(relation.columns, "spark"))
+        uris = [spark_uri(lake, f) for f in relation.files]
         if not uris:
             frame = self.spark.createDataFrame([], schema)
-        elif uris[0].endswith(".csv"):  # read as text, then cast: the CSV holds DuckDB's own renderings
+        elif relation.fmt == "csv":  # read as text, then cast: the CSV holds DuckDB's own renderings
             text = StructType([StructField(f.name, StringType()) for f in schema.fields])
             raw = self.spark.read.csv(uris, schema=text, header=True, escape='"')
             frame = raw.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
-        elif uris[0].endswith(".json"):
+        elif relation.fmt == "json":
             frame = self.spark.read.schema(schema).json(uris)
         else:
             frame = self.spark.read.schema(schema).parquet(*uris)
-        frame.select(*schema.fieldNames()).createOrReplaceTempView(view)
+        frame.select(*schema.fieldNames()).createOrReplaceTempView(relation.name)
 
-    def _side_file_view(self, view: str, lake: Lake, files: list[str]) -> None:
+    def _side_file_view(self, lake: Lake, relation: StagedRelation) -> None:
         """Quarantine and stats files start with '_', which Spark's readers skip: read here, sent as rows."""
-        schema = StructType.fromDDL(spark_ddl(STAGED_COLUMNS[view]))
+        schema = StructType.fromDDL(column_ddl(relation.columns, "spark"))
         tables = []
-        for f in files:
+        for f in relation.files:
             if f.endswith(".json"):
                 tables.append(pa.Table.from_pylist([json.loads(lake.read_bytes(f))]))
             else:
@@ -278,24 +273,14 @@ class SparkEngine:
         names = schema.fieldNames()
         rows = pa.concat_tables([t.select(names) for t in tables], promote_options="permissive").to_pylist() if tables else []
         typed = [tuple(_typed(r[n], f.dataType) for n, f in zip(names, schema.fields)) for r in rows]
-        self.spark.createDataFrame(typed, schema).createOrReplaceTempView(view)
-
-    def _load_seeds(self) -> None:
-        """Seed CSVs ship inside the package, so they are read here on the driver and sent as rows."""
-        for seed in sorted(resources.files("cryptopulse.models").joinpath("seeds").iterdir()):
-            if seed.name.endswith(".csv"):
-                header, *rows = list(csv.reader(seed.read_text().splitlines()))
-                schema = StructType([StructField(c, StringType()) for c in header])
-                self.spark.createDataFrame(rows, schema).createOrReplaceTempView("seed_" + seed.name.removesuffix(".csv"))
+        self.spark.createDataFrame(typed, schema).createOrReplaceTempView(relation.name)
 
     def export_parquet(self, sql: str, local_dir: str, partition_by: str | None) -> None:
         """Write the rows of `sql` under `local_dir` as `part-0.parquet`, one per partition value (or one in all),
         each sorted by the query's ORDER BY, like the DuckDB engine's export."""
-        tree = sqlglot.parse_one(sql, read=self.dialect)
-        order = tree.args.get("order")
-        tree.set("order", None)
-        rows = self.spark.sql(tree.sql(self.dialect))
-        keys = [o.this.sql(self.dialect) if isinstance(o, exp.Ordered) else o.sql(self.dialect) for o in order.expressions] if order else []
+        unordered, order = split_order(sql, self.dialect)
+        rows = self.spark.sql(unordered)
+        keys = [o.this.sql(self.dialect) if isinstance(o, exp.Ordered) else o.sql(self.dialect) for o in order]
         keys = rows.columns if keys == ["ALL"] else keys
         if partition_by:
             rows = rows.repartition(partition_by).sortWithinPartitions(partition_by, *keys)
@@ -341,12 +326,6 @@ def in_partitions(partition: str | None, interval: Interval | None) -> Column | 
 
 def nullable(schema: StructType) -> StructType:
     return StructType([StructField(f.name, f.dataType, True) for f in schema.fields])
-
-
-def spark_ddl(columns: str) -> str:
-    """DuckDB column definitions ('a VARCHAR, t TIMESTAMP') as Spark DDL ('a STRING, t TIMESTAMP_NTZ')."""
-    pairs = (c.strip().split(maxsplit=1) for c in columns.split(","))
-    return ", ".join(f"{name} {exp.DataType.build(kind, dialect='duckdb').sql('spark')}" for name, kind in pairs)
 
 
 def spark_warehouse(warehouse: str) -> str:

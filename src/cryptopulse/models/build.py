@@ -1,14 +1,14 @@
-"""Build the warehouse: every model in dependency order, replacing the interval's partitions (delete + insert)."""
+"""Build the warehouse: every model in dependency order, each replacing the interval's partitions on the engine."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
-from cryptopulse.engines import Engine
-from cryptopulse.engines.base import WritesTables
+from cryptopulse.engine_protocol import Engine
 from cryptopulse.interval import Interval
 from cryptopulse.models.registry import Model, load_models, render
+from cryptopulse.sqltext import partition_filter
 
 # Tables loaded straight from the staged zone's side files, replaced per day like the facts.
 SYSTEM_LOADS = {
@@ -24,50 +24,48 @@ class ModelResult:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Replacement:
+    """One table's part of a build: the rows of `select` replace those whose `partition` lies in `interval` (None: all)."""
+
+    table: str
+    select: str
+    partition: str | None
+    interval: Interval | None
+
+    def apply(self, engine: Engine) -> int:
+        """Replace the rows on `engine`; returns the rows the table now holds in the replaced partitions."""
+        engine.replace_rows(self.table, self.select, self.partition, self.interval)
+        where = partition_filter(self.partition, self.interval) if self.interval else "1 = 1"
+        return engine.fetchall(f"SELECT count(*) FROM {self.table} WHERE {where}")[0][0]
+
+
+def model_replacement(model: Model, interval: Interval, dialect: str) -> Replacement:
+    """What building `model` for a run over `interval` replaces, with its SQL rendered for `dialect`."""
+    scope = model.model_interval(interval)
+    select = render(model.sql, dialect, scope)
+    return Replacement(model.name, select, model.partition, scope) if model.incremental else Replacement(model.name, select, None, None)
+
+
+def system_replacements(interval: Interval) -> list[Replacement]:
+    """The interval's days of `quarantine` and `staging_stats`, from the staged side files."""
+    where = partition_filter("date", interval)
+    return [
+        Replacement(table, f"SELECT {columns} FROM {view} WHERE {where}", "date", interval)
+        for table, (view, columns) in SYSTEM_LOADS.items()
+    ]
+
+
 def build_models(engine: Engine, interval: Interval, models: tuple[Model, ...] | None = None) -> list[ModelResult]:
     """Run each model for `interval` and return rows written and time taken per model."""
     results = []
     for model in models or load_models():
         started = time.perf_counter()
-        rows = _materialize(engine, model, interval)
+        rows = model_replacement(model, interval, engine.dialect).apply(engine)
         results.append(ModelResult(model.name, rows, time.perf_counter() - started))
     return results
 
 
-def _materialize(engine: Engine, model: Model, interval: Interval) -> int:
-    scope = model.model_interval(interval)
-    partition, replaced = (model.partition, scope) if model.incremental else (None, None)
-    replace_rows(engine, model.name, render(model.sql, engine.dialect, scope), partition, replaced)
-    where = partition_filter(partition, replaced) if replaced else "1 = 1"
-    return engine.fetchall(f"SELECT count(*) FROM {model.name} WHERE {where}")[0][0]
-
-
 def load_system_tables(engine: Engine, interval: Interval) -> dict[str, int]:
     """Replace the interval's days of `quarantine` and `staging_stats` from the staged side files."""
-    counts = {}
-    for table, (view, columns) in SYSTEM_LOADS.items():
-        where = partition_filter("date", interval)
-        replace_rows(engine, table, f"SELECT {columns} FROM {view} WHERE {where}", "date", interval)
-        counts[table] = engine.fetchall(f"SELECT count(*) FROM {table} WHERE {where}")[0][0]
-    return counts
-
-
-def replace_rows(engine: Engine, table: str, select: str, partition: str | None, interval: Interval | None) -> None:
-    """Replace the rows of `table` whose `partition` lies in `interval` (every row when None) by those of `select`.
-
-    The table is created on first use. Engines that cannot delete rows (Spark on Parquet) do it their own way.
-    """
-    if isinstance(engine, WritesTables):
-        engine.replace_rows(table, select, partition, interval)
-        return
-    if not engine.table_exists(table):
-        engine.execute(f"CREATE TABLE {table} AS SELECT * FROM ({select}) AS m WHERE 1 = 0")
-    engine.execute(f"DELETE FROM {table} WHERE {partition_filter(partition, interval) if interval else '1 = 1'}")
-    engine.execute(f"INSERT INTO {table} {select}")
-
-
-def partition_filter(column: str | None, interval: Interval) -> str:
-    """Portable SQL selecting the partitions of `interval` (date-typed partition columns)."""
-    if column is None:
-        return "1 = 1"
-    return f"{column} >= DATE '{interval.start}' AND {column} < DATE '{interval.end}'"
+    return {r.table: r.apply(engine) for r in system_replacements(interval)}

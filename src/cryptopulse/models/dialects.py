@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import sqlglot
 from sqlglot import exp
 
 Patch = Callable[[exp.Expression], exp.Expression]
@@ -117,9 +116,3 @@ def patch(tree: exp.Expression, dialect: str) -> exp.Expression:
     for fix in PATCHES.get(dialect, ()):
         tree = tree.transform(fix)
     return tree
-
-
-def column_ddl(columns: str, dialect: str) -> str:
-    """A DuckDB column list (`a VARCHAR, b DOUBLE`) with `dialect`'s types (`b DOUBLE PRECISION` in PostgreSQL)."""
-    create = sqlglot.transpile(f"CREATE TABLE t ({columns})", read="duckdb", write=dialect)[0]
-    return create[create.index("(") + 1 : create.rindex(")")]

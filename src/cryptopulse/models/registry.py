@@ -19,12 +19,13 @@ from sqlglot import exp
 
 from cryptopulse.interval import Interval
 from cryptopulse.models.dialects import patch
+from cryptopulse.staging.zone import MODEL_INPUTS, seeds
 
 SOURCE_DIALECT = "duckdb"
 HEADER_RE = re.compile(r"^\s*/\*(.*?)\*/", re.S)
 # Relations the models read that the engine provides (staged zone and seeds), not models themselves.
-STAGED_RELATIONS = ("stg_coins", "stg_coin_hourly", "stg_posts", "stg_post_sentiment")
-SEEDS = ("seed_ambiguous_words",)
+STAGED_RELATIONS = MODEL_INPUTS
+SEEDS = tuple(seeds())
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import duckdb
 
 from cryptopulse.lake import Lake
-from cryptopulse.staging.common import StageResult, relative_path_sql, sql_list
+from cryptopulse.sqltext import sql_list
+from cryptopulse.staging.common import StageResult, relative_path_sql
 from cryptopulse.staging.jsonfields import Field, RecordType
 from cryptopulse.staging.loading import load_tolerant
+from cryptopulse.staging.zone import COINS_FILE
 
 DATASET = "coins"
 LIST_PATTERN = "raw/*/coingecko/coins_list.json"
 MARKETS_PATTERN = "raw/*/coingecko/coins_markets.json"
-STAGED_PATH = "staged/coins/part-0.parquet"
 QUARANTINE_PATH = "staged/coins/_quarantine.parquet"
 
 LISTED = RecordType((Field("id"), Field("symbol")), extra=(("name", "VARCHAR"),))  # a coin needs an id and a symbol
@@ -105,7 +106,7 @@ def stage_coins(lake: Lake, con: duckdb.DuckDBPyConnection, write: bool = True) 
 
 
 def _write(lake: Lake, con: duckdb.DuckDBPyConnection, held: int) -> None:
-    with lake.writing(STAGED_PATH) as out:
+    with lake.writing(COINS_FILE) as out:
         con.execute(f"COPY (SELECT * FROM coins_staged ORDER BY coin_id) TO '{out}' (FORMAT parquet)")
     if not held:
         lake.remove(QUARANTINE_PATH)

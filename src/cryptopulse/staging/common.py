@@ -14,9 +14,8 @@ import duckdb
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.staging.loading import Window, load_tolerant, partition_days, raw_files, register_files
+from cryptopulse.staging.zone import QUARANTINE_FILE, STATS_FILE, partition_dir
 
-STATS_FILE = "_stats.json"
-QUARANTINE_FILE = "_quarantine.parquet"
 # Records no day can hold (a file without a usable partition whose records carry no usable timestamp either).
 UNDATED_FILE = "_undated_quarantine.parquet"
 
@@ -74,10 +73,6 @@ class Dataset:
     newest_first: str
     order_by: str
     fmt: str
-
-
-def partition_dir(dataset: str, day: dt.date) -> str:
-    return f"staged/{dataset}/date={day.isoformat()}"
 
 
 def read(lake: Lake, con: duckdb.DuckDBPyConnection, ds: Dataset, interval: Interval | None, window: Window) -> int:
@@ -278,11 +273,6 @@ def _replace_single(lake: Lake, local_dir: Path, target: str) -> None:
 def days_sql(column: str, interval: Interval) -> str:
     """SQL: DATE `column` lies in the interval."""
     return f"{column} >= DATE '{interval.start}' AND {column} < DATE '{interval.end}'"
-
-
-def sql_list(paths: list[str]) -> str:
-    """A DuckDB list literal of quoted paths."""
-    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
 def relative_path_sql(lake: Lake, column: str = "filename") -> str:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import duckdb
 
 from cryptopulse.lake import Lake
-from cryptopulse.staging.common import Dataset, RawShape, files_sql, relative_path_sql, sql_list, unreadable_sql
+from cryptopulse.sqltext import sql_list
+from cryptopulse.staging.common import Dataset, RawShape, files_sql, relative_path_sql, unreadable_sql
 from cryptopulse.staging.jsonfields import Field, RecordType
 from cryptopulse.staging.loading import MARGIN_DAYS, Window
 
