@@ -155,6 +155,9 @@ def write_audit_publish(
     lake = Lake(settings.lake)
     chosen = tuple(m for m in load_models() if models is None or m.name in models)
     intervals = {m.name: (model_intervals or {}).get(m.name, report.interval) for m in chosen}
+    unknown = sorted({*(models or ()), *(model_intervals or {})} - set(intervals))
+    if unknown:
+        raise ValueError(f"write_audit_publish: {', '.join(unknown)} not among the models to build")
     scope = _spanning([report.interval, *intervals.values()])
     with run_lock(lake, report.run_id, wait):
         with timed(report, "build", progress):

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cryptopulse.analysis.flags import FLAGS, FlagThresholds, flag_posts
@@ -30,9 +31,9 @@ from cryptopulse.lake import Lake
 from cryptopulse.lake.lock import run_lock
 from cryptopulse.models.build import partition_filter
 from cryptopulse.pipeline import NothingToRun, RunReport, new_run_id, write_audit_publish
-from cryptopulse.staging.common import partition_dir
+from cryptopulse.staging.zone import DAY_DATASETS, partition_dir, staged_files
 
-DATASET = "post_sentiment"
+POSTS, SENTIMENT = DAY_DATASETS["stg_posts"], DAY_DATASETS["stg_post_sentiment"]  # (folder, file name per day)
 ENRICHED_MODELS = ("fct_post_sentiment", "mart_coin_hourly", "mart_coin_daily")
 DAYS_PER_CHUNK = 31  # posts are read, scored and written a month at a time to bound memory
 SCORE_COLUMNS = ("compound", "pos", "neu", "neg")
@@ -84,7 +85,7 @@ def score_staged(settings: Settings, interval: Interval, workers: int | None = N
     """Score and flag the staged posts of the interval's days before they are built (the daily DAG), under the run lock."""
     lake = Lake(settings.lake)
     with run_lock(lake, "score"):
-        return score_days(lake, [d for d in interval.days() if lake.exists(_staged_file("posts", d))], workers)
+        return score_days(lake, interval.days(), workers)
 
 
 def score_days(
@@ -144,14 +145,14 @@ def _warehouse_end(engine: Engine) -> dt.date | None:
     return None if last is None else _as_date(last) + dt.timedelta(days=1)
 
 
-def _staged_file(dataset: str, day: dt.date) -> str:
-    return f"{partition_dir(dataset, day)}/part-0.parquet"
+def _staged_file(dataset: tuple[str, str], day: dt.date) -> str:
+    return f"{partition_dir(dataset[0], day)}/{dataset[1]}"
 
 
 def _staged_posts(lake: Lake, days: list[dt.date], rescore: bool) -> pa.Table | None:
     """The staged posts of `days`, with their staged scores unless `rescore` (None: no staged posts)."""
-    posts = _read_staged(lake, "posts", days, POST_COLUMNS)
-    scored = None if rescore else _read_staged(lake, DATASET, days, [*KEY_COLUMNS, *SCORE_COLUMNS])
+    posts = _read_staged(lake, POSTS, days, POST_COLUMNS)
+    scored = None if rescore else _read_staged(lake, SENTIMENT, days, [*KEY_COLUMNS, *SCORE_COLUMNS])
     return posts if posts is None or scored is None else posts.join(scored, KEY_COLUMNS, join_type="left outer")
 
 
@@ -162,17 +163,17 @@ def _scores(posts: pa.Table) -> np.ndarray:
     return np.column_stack([posts[c].to_numpy() for c in SCORE_COLUMNS]).astype(np.float64).reshape(-1, len(SCORE_COLUMNS))
 
 
-def _read_staged(lake: Lake, dataset: str, days: list[dt.date], columns: list[str]) -> pa.Table | None:
+def _read_staged(lake: Lake, dataset: tuple[str, str], days: list[dt.date], columns: list[str]) -> pa.Table | None:
+    """`columns` of the staged files of `dataset` for `days` (those that exist), None when there are none."""
     tables = []
-    for day in days:
-        if lake.exists(_staged_file(dataset, day)):
-            with lake.fs.open(lake.path(_staged_file(dataset, day)), "rb") as file:
-                tables.append(pq.read_table(file, columns=columns))
+    for path in staged_files(lake, dataset[0], days, dataset[1]):
+        with lake.fs.open(lake.path(path), "rb") as file:
+            tables.append(pq.read_table(file, columns=columns))
     return pa.concat_tables(tables) if tables else None
 
 
 def _enrich_days(lake: Lake, days: list[dt.date], scorer: Scorer, rescore: bool, thresholds: FlagThresholds, report: EnrichReport) -> None:
-    """Score the unscored staged posts of `days`, flag all their posts, and write one staged file per day."""
+    """Score the unscored staged posts of `days`, flag all their posts, and write one staged file per day that has posts."""
     posts = _staged_posts(lake, days, rescore)
     if posts is None:
         return
@@ -196,7 +197,7 @@ def _enrich_days(lake: Lake, days: list[dt.date], scorer: Scorer, rescore: bool,
     )
     write_days(lake, enriched)
     report.posts_scored += int(todo.sum())
-    report.days_rewritten += len(days)
+    report.days_rewritten += len(pc.unique(posts["date"]))
     report.posts_in_days += posts.num_rows
     for flag in FLAGS:
         report.flagged[flag] += int(flags[flag].sum())
@@ -210,5 +211,5 @@ def write_days(lake: Lake, enriched: pa.Table) -> None:
     starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]]) if len(dates) else np.zeros(0, dtype=np.int64)
     for start, end in zip(starts, [*starts[1:], len(dates)]):
         day = dates[start].item()
-        with lake.writing(_staged_file(DATASET, day)) as local:
+        with lake.writing(_staged_file(SENTIMENT, day)) as local:
             pq.write_table(enriched.slice(start, end - start), local)
