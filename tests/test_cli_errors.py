@@ -269,3 +269,18 @@ def test_a_failing_engine_query_is_a_one_line_engine_error(tmp_path):
         engine.query("SELECT nope")
     assert "\n" not in str(raised.value)
     engine.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["serve", "--port", "0"], "--port must be between 1 and 65535, got 0"),
+        (["serve", "--workers", "0"], "--workers must be at least 1, got 0"),
+        (["dashboard", "--port", "70000"], "--port must be between 1 and 65535, got 70000"),
+        (["enrich", "--workers", "0"], "--workers must be at least 1, got 0"),
+        (["ingest", "x", "--query", "btc=$BTC", "--calls-per-minute", "-1"], "--calls-per-minute must be positive, got -1"),
+    ],
+    ids=["serve-port", "serve-workers", "dashboard-port", "enrich-workers", "ingest-rate"],
+)
+def test_an_option_out_of_range_is_a_usage_error_before_any_work(cli, clean_env, tmp_path, args, said):
+    assert_one_line_error(cli.invoke(app, [*args, "--lake", str(tmp_path)]), said)

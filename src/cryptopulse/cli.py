@@ -10,25 +10,36 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cryptopulse import status as status_mod
 from cryptopulse.api.cli import register as register_api
-from cryptopulse.config import ConfigError, Settings, load_settings
+from cryptopulse.cli_support import (
+    ConfigOpt,
+    EndOpt,
+    JsonOpt,
+    LakeOpt,
+    StartOpt,
+    UsageError,
+    WaitOpt,
+    WarehouseOpt,
+    at_least,
+    interval_from,
+    lake_from,
+    positive,
+    settings_from,
+    user_errors,
+)
+from cryptopulse.config import Settings
 from cryptopulse.dashboard.command import register as register_dashboard
-from cryptopulse.engines import EngineError
-from cryptopulse.extras import missing_extra
-from cryptopulse.interval import Interval, IntervalError, parse_day
-from cryptopulse.lake import Lake, LakeError
-from cryptopulse.pipeline import GateFailed, NothingToRun, RunReport, build_step, publish_step, run, run_in_batches, stage_step
-from cryptopulse.sources.http import SourceError
-from cryptopulse.sources.importers.errors import ImportFileError
+from cryptopulse.interval import Interval, parse_day
+from cryptopulse.lake import Lake
+from cryptopulse.pipeline import RunReport, build_step, publish_step, run, run_in_batches, stage_step
 from cryptopulse.sources.landing import IngestReport
 from cryptopulse.staging import StageResult
 
@@ -37,58 +48,6 @@ if TYPE_CHECKING:  # the analysis modules import pandas: only the commands that 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
-err = Console(stderr=True, soft_wrap=True)
-
-USER_ERRORS = (
-    ConfigError, IntervalError, LakeError, EngineError, NothingToRun, SourceError, ImportFileError, status_mod.QueryRefused,
-    FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError,
-)
-
-ConfigOpt = Annotated[str | None, typer.Option("--config", help="TOML settings file (default: ./cryptopulse.toml if present).")]
-LakeOpt = Annotated[str | None, typer.Option("--lake", help="Lake root (default: $CRYPTOPULSE_LAKE or ./data/lake).")]
-WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="Warehouse (default: $CRYPTOPULSE_WAREHOUSE).")]
-WaitOpt = Annotated[bool, typer.Option("--wait", help="If another run holds the lake, wait for it instead of refusing.")]
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn a user's mistake into one line on stderr and exit code 2; a failed gate into exit code 1."""
-    try:
-        yield
-    except GateFailed as e:
-        err.print(f"[bold red]✗ {escape(str(e))}[/]")
-        for f in e.failures[1:]:
-            err.print(f"  also failed: {f.label} ({f.failing_rows} rows)")
-        err.print("Nothing was published; the warehouse keeps its previous state. See `cryptopulse status`.")
-        raise typer.Exit(1) from None
-    except USER_ERRORS as e:
-        err.print(f"[red]error:[/] {escape(one_line(e))}", highlight=False)
-        raise typer.Exit(2) from None
-    except ImportError as e:  # an optional extra that is not installed: name it; any other import error is a bug
-        extra = missing_extra(e)
-        if extra is None:
-            raise
-        err.print(f"[red]error:[/] {escape(str(extra))}", highlight=False)
-        raise typer.Exit(2) from None
-
-
-def one_line(error: Exception) -> str:
-    """The error as one line; an OSError names its file first."""
-    if isinstance(error, OSError) and error.filename:
-        return f"{error.filename}: {error.strerror}"
-    return " ".join(str(error).split()) or type(error).__name__
-
-
-def settings_from(config: str | None, lake: str | None = None, warehouse: str | None = None) -> Settings:
-    return load_settings(config, lake=lake, warehouse=warehouse)
-
-
-def interval_from(start: str | None, end: str | None) -> Interval | None:
-    if start is None and end is None:
-        return None
-    if start is None or end is None:
-        raise IntervalError("give both --start and --end (a half-open interval of days), or neither")
-    return Interval.parse(start, end)
 
 
 @app.command()
@@ -97,7 +56,7 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 42,
     config: ConfigOpt = None,
     lake: LakeOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Write the synthetic reference dataset into the lake's raw zone (marked source = 'synthetic')."""
     with user_errors():
@@ -109,8 +68,7 @@ def generate(
 def do_generate(settings: Settings, scale: float, seed: int, quiet: bool = False):
     from cryptopulse.sources.synthetic import generate as generate_dataset
 
-    if scale <= 0:
-        raise IntervalError(f"--scale must be positive, got {scale}")
+    positive(scale, "--scale")
     target = Lake(settings.lake)
     started = time.perf_counter()
     with Progress(
@@ -136,14 +94,14 @@ def do_generate(settings: Settings, scale: float, seed: int, quiet: bool = False
 
 @app.command("run")
 def run_cmd(
-    start: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD), inclusive.")] = None,
-    end: Annotated[str | None, typer.Option(help="Day after the last (YYYY-MM-DD), exclusive.")] = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
     config: ConfigOpt = None,
     lake: LakeOpt = None,
     warehouse: WarehouseOpt = None,
     batch_days: Annotated[int | None, typer.Option(
         "--batch-days", help="Run as consecutive runs of N days, oldest first (bounds memory and spill at large scale).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
+    as_json: JsonOpt = False,
     wait: WaitOpt = False,
 ) -> None:
     """Stage, build, gate and publish an interval of days (default: everything in the raw zone)."""
@@ -165,8 +123,7 @@ def do_run(settings: Settings, interval: Interval | None, quiet: bool = False, w
 
 
 def run_batches(settings: Settings, interval: Interval | None, batch_days: int, as_json: bool, wait: bool = False) -> None:
-    if batch_days < 1:
-        raise IntervalError(f"--batch-days must be at least 1, got {batch_days}")
+    at_least(batch_days, 1, "--batch-days")
     with step_spinner(as_json) as progress:
         reports = run_in_batches(settings, interval, batch_days, progress=progress, wait=wait)
     if as_json:
@@ -215,10 +172,6 @@ def print_report(report: RunReport, settings: Settings) -> None:
     steps = "  ".join(f"{k} {v:.2f} s" for k, v in report.steps.items())
     console.print(f"time: {steps}  (total {sum(report.steps.values()):.2f} s)")
     console.print(f"warehouse: {settings.warehouse}\npublished: {lake.uri('published')} (manifest: published/_manifest.json)")
-
-
-StartOpt = Annotated[str | None, typer.Option("--start", help="First day (YYYY-MM-DD), inclusive.")]
-EndOpt = Annotated[str | None, typer.Option("--end", help="Day after the last (YYYY-MM-DD), exclusive.")]
 
 
 @app.command("stage")
@@ -307,7 +260,7 @@ def sql(
 ) -> None:
     """Run a read-only query over the published version (one view per published table; nothing else is reachable)."""
     with user_errors():
-        columns, rows = status_mod.query(Lake(settings_from(config, lake).lake), query)
+        columns, rows = status_mod.query(lake_from(config, lake), query)
         if as_csv:
             writer = csv.writer(sys.stdout)
             writer.writerow([status_mod.csv_cell(c) for c in columns])
@@ -359,7 +312,6 @@ app.add_typer(ingest_app, name="ingest")
 
 ReplayOpt = Annotated[str | None, typer.Option("--replay", help="Serve recorded payloads from this folder instead of the live API.")]
 RateOpt = Annotated[float | None, typer.Option("--calls-per-minute", help="Client-side rate limit (default: the plan's).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the ingest report as JSON.")]
 
 
 def _csv(value: str | None) -> list[str]:
@@ -370,16 +322,16 @@ def _day(value: str | None, what: str) -> dt.date | None:
     return parse_day(value, what) if value else None
 
 
-def _replay(folder: str | None) -> str | None:
-    if folder is not None and not Path(folder).is_dir():
-        raise SourceError(f"--replay {folder}: no such folder of recorded payloads")
-    return folder
+@contextmanager
+def _client(source: str, replay: str | None, calls_per_minute: float | None, **options: str | None) -> Iterator[Any]:
+    """The source's API client for one command (replaying `replay`, else live), closed afterwards."""
+    from cryptopulse.sources.clients import api_client
 
-
-def _rate(calls_per_minute: float | None) -> dict[str, float]:
-    if calls_per_minute is not None and calls_per_minute <= 0:
-        raise IntervalError(f"--calls-per-minute must be positive, got {calls_per_minute:g}")
-    return {"calls_per_minute": calls_per_minute} if calls_per_minute else {}
+    if replay is not None and not Path(replay).is_dir():
+        raise UsageError(f"--replay {replay}: no such folder of recorded payloads")
+    positive(calls_per_minute, "--calls-per-minute")
+    with closing(api_client(source, replay, calls_per_minute, **options)) as client:
+        yield client
 
 
 def print_ingest(report: IngestReport, as_json: bool) -> None:
@@ -406,12 +358,11 @@ def ingest_coingecko_cmd(
 ) -> None:
     """CoinGecko: coin list, markets of the tracked coins, and their hourly charts for [start, end)."""
     from cryptopulse.sources.coingecko import ingest_coingecko
-    from cryptopulse.sources.coingecko.helpers import CoinGeckoClient, ReplayClient
 
     with user_errors():
-        target = Lake(settings_from(config, lake).lake)
+        target = lake_from(config, lake)
         first, last = _day(start, "--start"), _day(end, "--end")
-        with closing(ReplayClient(replay) if _replay(replay) else CoinGeckoClient(**_rate(calls_per_minute))) as client:
+        with _client("coingecko", replay, calls_per_minute) as client:
             report = ingest_coingecko(target, _csv(coins), top, first, last, client=client)
         print_ingest(report, as_json)
 
@@ -430,17 +381,16 @@ def ingest_x_cmd(
 ) -> None:
     """X API v2 recent search (bearer token from $X_BEARER_TOKEN) for each coin's query over [start, end)."""
     from cryptopulse.sources.x import ingest_x
-    from cryptopulse.sources.x.helpers import ReplayClient, XClient
 
     with user_errors():
-        target = Lake(settings_from(config, lake).lake)
+        target = lake_from(config, lake)
         queries = {}
         for item in query or []:
             name, sep, text = item.partition("=")
             if not sep or not name.strip() or not text.strip():
-                raise IntervalError(f"--query must look like NAME=QUERY, got {item!r}")
+                raise UsageError(f"--query must look like NAME=QUERY, got {item!r}")
             queries[name.strip()] = text.strip()
-        with closing(ReplayClient(replay) if _replay(replay) else XClient(**_rate(calls_per_minute))) as client:
+        with _client("x", replay, calls_per_minute) as client:
             report = ingest_x(target, _csv(coins), queries, _day(start, "--start"), _day(end, "--end"), client=client)
         print_ingest(report, as_json)
 
@@ -459,12 +409,11 @@ def ingest_reddit_cmd(
 ) -> None:
     """Reddit `/r/{sub}/new` (app-only OAuth from $REDDIT_CLIENT_ID/$REDDIT_CLIENT_SECRET), newest back to the cursor."""
     from cryptopulse.sources.reddit import ingest_reddit
-    from cryptopulse.sources.reddit.helpers import RedditClient, ReplayClient
 
     with user_errors():
-        target = Lake(settings_from(config, lake).lake)
+        target = lake_from(config, lake)
         first, last = _day(start, "--start"), _day(end, "--end")
-        with closing(ReplayClient(replay) if _replay(replay) else RedditClient(user_agent, **_rate(calls_per_minute))) as client:
+        with _client("reddit", replay, calls_per_minute, user_agent=user_agent) as client:
             report = ingest_reddit(target, _csv(subreddits), first, last, client=client)
         print_ingest(report, as_json)
 
@@ -482,7 +431,7 @@ def do_import(files: list[Path], dataset: str, fmt: str, mapping: str | None, co
               config: str | None, lake: str | None, as_json: bool, dry_run: bool = False) -> None:
     from cryptopulse.sources.importers import import_file
 
-    target = Lake(settings_from(config, lake).lake)
+    target = lake_from(config, lake)
     for path in files:
         report = import_file(target, path, dataset, fmt, mapping, coin, dry_run)
         if as_json:
@@ -529,7 +478,7 @@ def import_prices_cmd(
 def status(config: ConfigOpt = None, lake: LakeOpt = None) -> None:
     """What is published (version, tables, row counts), the last runs and the last check results."""
     with user_errors():
-        target = Lake(settings_from(config, lake).lake)
+        target = lake_from(config, lake)
         info = status_mod.collect(target)
         print_published(info, target)
         print_runs(info)
@@ -580,14 +529,13 @@ def enrich(
     config: ConfigOpt = None,
     lake: LakeOpt = None,
     warehouse: WarehouseOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Score unscored posts (VADER + crypto lexicon), flag bots/spam, rebuild the marts, publish."""
     with user_errors():
         from cryptopulse.analysis.enrich import enrich as enrich_posts
 
-        if workers is not None and workers < 1:
-            raise IntervalError(f"--workers must be at least 1, got {workers}")
+        at_least(workers, 1, "--workers")
         report = enrich_posts(settings_from(config, lake, warehouse), interval_from(start, end), workers=workers, rescore=rescore)
         if as_json:
             print(json.dumps(report.as_dict(), default=str))

@@ -10,11 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cryptopulse.interval import IntervalError
-from cryptopulse.lake import Lake
-
-ConfigOpt = Annotated[str | None, typer.Option("--config", help="TOML settings file (default: ./cryptopulse.toml if present).")]
-LakeOpt = Annotated[str | None, typer.Option("--lake", help="Lake root (default: $CRYPTOPULSE_LAKE or ./data/lake).")]
+from cryptopulse.cli_support import ConfigOpt, HostOpt, LakeOpt, PortOpt, at_least, check_port, lake_from, settings_from, user_errors
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for `cryptopulse serve`, stored hashed in the lake (ops/api_keys.json).")
 
@@ -26,8 +22,8 @@ def register(app: typer.Typer) -> None:
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (about one per core).")] = 1,
     access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="Log every request (never its key).")] = True,
     config: ConfigOpt = None,
@@ -35,13 +31,12 @@ def serve(
 ) -> None:
     """The read API over the published version (OpenAPI at /docs); settings from CRYPTOPULSE_API_* (docs/SERVING.md)."""
     from cryptopulse.api.settings import load_api_settings
-    from cryptopulse.cli import settings_from, user_errors
 
     with user_errors():
         settings = settings_from(config, lake)
         load_api_settings()  # fail here, in one line, rather than in every worker
-        if workers < 1 or not 0 < port < 65536:
-            raise IntervalError(f"--workers must be at least 1 and --port within 1–65535 (got {workers}, {port})")
+        at_least(workers, 1, "--workers")
+        check_port(port)
         import uvicorn  # inside the handler: a missing api extra is one line naming it
 
     # Workers are fresh processes that build the app from the environment: hand them the resolved settings.
@@ -61,10 +56,9 @@ def create(
 ) -> None:
     """Create a key and print its secret once (only its hash is kept)."""
     from cryptopulse.api.keys import create_key
-    from cryptopulse.cli import settings_from, user_errors
 
     with user_errors():
-        key, secret = create_key(Lake(settings_from(config, lake).lake), name)
+        key, secret = create_key(lake_from(config, lake), name)
     typer.echo(secret)
     typer.echo(f"created key {key.key_id} for {key.name}: shown once, store it now (send it as X-API-Key)", err=True)
 
@@ -73,10 +67,9 @@ def create(
 def list_cmd(config: ConfigOpt = None, lake: LakeOpt = None) -> None:
     """The keys: id, name, created, revoked (never their secrets)."""
     from cryptopulse.api.keys import list_keys
-    from cryptopulse.cli import settings_from, user_errors
 
     with user_errors():
-        keys = list_keys(Lake(settings_from(config, lake).lake))
+        keys = list_keys(lake_from(config, lake))
     for key in keys:
         state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
         typer.echo(f"{key.key_id}  {key.name:<24} created {key.created_at}  {state}")
@@ -92,8 +85,7 @@ def revoke(
 ) -> None:
     """Revoke a key: the API refuses it within CRYPTOPULSE_API_KEY_REFRESH seconds (default 5)."""
     from cryptopulse.api.keys import revoke_key
-    from cryptopulse.cli import settings_from, user_errors
 
     with user_errors():
-        key = revoke_key(Lake(settings_from(config, lake).lake), name)
+        key = revoke_key(lake_from(config, lake), name)
     typer.echo(f"revoked key {key.key_id} ({key.name})")

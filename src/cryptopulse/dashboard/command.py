@@ -7,14 +7,15 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import Annotated
 
 import typer
+
+from cryptopulse.cli_support import ConfigOpt, HostOpt, LakeOpt, PortOpt, UsageError, check_port, settings_from, user_errors
 
 APP = Path(__file__).with_name("app.py")
 
 
-class DashboardError(Exception):
+class DashboardError(UsageError):
     """The dashboard cannot start (missing extra, port taken)."""
 
 
@@ -24,21 +25,15 @@ def register(app: typer.Typer) -> None:
 
 
 def dashboard(
-    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
-    config: Annotated[str | None, typer.Option("--config", help="TOML settings file (default: ./cryptopulse.toml if present).")] = None,
-    lake: Annotated[str | None, typer.Option("--lake", help="Lake root (default: $CRYPTOPULSE_LAKE or ./data/lake).")] = None,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8501,
+    config: ConfigOpt = None,
+    lake: LakeOpt = None,
 ) -> None:
     """Serve the dashboard over the published version: markets, social, price vs sentiment, data health."""
-    from cryptopulse.cli import err, settings_from, user_errors
-
     with user_errors():
         settings = settings_from(config, lake)
-    try:
         argv = streamlit_argv(host, port)
-    except DashboardError as e:
-        err.print(f"[red]error:[/] {e}", highlight=False)
-        raise typer.Exit(2) from None
     env = dict(os.environ, CRYPTOPULSE_LAKE=_absolute(settings.lake), CRYPTOPULSE_FRESHNESS_HOURS=str(settings.freshness_hours))
     if config:
         env["CRYPTOPULSE_CONFIG"] = str(Path(config).absolute())
@@ -50,8 +45,7 @@ def streamlit_argv(host: str, port: int) -> list[str]:
     """The Streamlit command line, after checking that Streamlit is installed and the port is free."""
     if importlib.util.find_spec("streamlit") is None or importlib.util.find_spec("plotly") is None:
         raise DashboardError("the dashboard needs the `dashboard` extra: pip install 'cryptopulse[dashboard]' (or `make dashboard`)")
-    if not 0 < port < 65536:
-        raise DashboardError(f"--port must be between 1 and 65535, got {port}")
+    check_port(port)
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: a closed socket's TIME_WAIT does not block
         try:

@@ -17,12 +17,13 @@ from cryptopulse.lake import Lake
 from cryptopulse.orchestration import reference
 from cryptopulse.orchestration.credentials import ConnectionLookup, coingecko_keys, reddit_app, x_token
 from cryptopulse.orchestration.options import RunOptions
-from cryptopulse.sources.coingecko import CoinGeckoClient, land_catalog, land_coin_history
+from cryptopulse.sources.clients import api_client
+from cryptopulse.sources.coingecko import land_catalog, land_coin_history
 from cryptopulse.sources.coingecko.settings import COINS_MARKETS_PATH
 from cryptopulse.sources.landing import IngestReport
-from cryptopulse.sources.reddit import RedditClient, ingest_reddit
+from cryptopulse.sources.reddit import ingest_reddit
 from cryptopulse.sources.reddit.settings import CLIENT_ID_ENV, CLIENT_SECRET_ENV
-from cryptopulse.sources.x import XClient, ingest_x
+from cryptopulse.sources.x import ingest_x
 from cryptopulse.sources.x.settings import TOKEN_ENV
 
 log = logging.getLogger("cryptopulse.orchestration.ingest")
@@ -38,7 +39,7 @@ def coingecko_catalog(settings: Settings, options: RunOptions, connection: Conne
     lake = Lake(settings.lake)
     if options.offline:
         return reference.land_catalog(lake, _reference(options))
-    with CoinGeckoClient(**coingecko_keys(connection), **_client_options(options)) as client:
+    with api_client("coingecko", **coingecko_keys(connection), **_client_options(options)) as client:
         tracked, report = land_catalog(lake, client, list(options.coins), options.top or None)
     _log(report, f"catalogue of {len(tracked)} coins")
     return tracked
@@ -50,7 +51,7 @@ def coingecko_history(settings: Settings, options: RunOptions, connection: Conne
     lake = Lake(settings.lake)
     if options.offline:
         return _offline_report("coingecko", reference.land_charts(lake, _reference(options), coin_id, interval))
-    with CoinGeckoClient(**coingecko_keys(connection), **_client_options(options)) as client:
+    with api_client("coingecko", **coingecko_keys(connection), **_client_options(options)) as client:
         report = land_coin_history(lake, client, coin_id, interval.start, interval.end)
     return _log(report, coin_id)
 
@@ -63,7 +64,7 @@ def x_posts(settings: Settings, options: RunOptions, connection: ConnectionLooku
     token = x_token(connection)
     if token is None:
         raise NotConfigured(f"x: no credentials (Airflow connection cryptopulse_x or {TOKEN_ENV})")
-    with XClient(token=token, **_client_options(options)) as client:
+    with api_client("x", token=token, **_client_options(options)) as client:
         report = ingest_x(lake, tracked_coins(lake), start=interval.start, end=interval.end, client=client)
     return _log(report, "posts")
 
@@ -75,7 +76,8 @@ def reddit_posts(settings: Settings, options: RunOptions, connection: Connection
     app = reddit_app(connection)
     if app is None:
         raise NotConfigured(f"reddit: no credentials (Airflow connection cryptopulse_reddit or {CLIENT_ID_ENV} + {CLIENT_SECRET_ENV})")
-    with RedditClient(app.user_agent, client_id=app.client_id, client_secret=app.client_secret, **_client_options(options)) as client:
+    with api_client("reddit", user_agent=app.user_agent, client_id=app.client_id, client_secret=app.client_secret,
+                    **_client_options(options)) as client:
         report = ingest_reddit(Lake(settings.lake), list(options.subreddits), interval.start, interval.end, client)
     return _log(report, "posts")
 
@@ -94,8 +96,7 @@ def _reference(options: RunOptions) -> Lake:
 
 
 def _client_options(options: RunOptions) -> dict[str, Any]:
-    extra = {"calls_per_minute": options.calls_per_minute} if options.calls_per_minute else {}
-    return {"max_attempts": options.http_attempts, **extra}
+    return {"max_attempts": options.http_attempts, "calls_per_minute": options.calls_per_minute}
 
 
 def _log(report: IngestReport, what: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ STEPS = ("stage", "build", "publish")
 
 def main(argv: list[str] | None = None) -> int:
     # imported here, so that locating this file (`job.__file__`, e.g. while Airflow parses a DAG) stays cheap
-    from cryptopulse.cli import USER_ERRORS, interval_from
+    from cryptopulse.cli_support import USER_ERRORS, interval_from
     from cryptopulse.config import load_settings
     from cryptopulse.pipeline import GateFailed, build_step, publish_step, run, stage_step
 
