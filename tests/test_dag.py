@@ -110,15 +110,20 @@ def offline(dag, small_raw, tmp_path_factory):
     settings = settings_for(root)
     snapshots = {}
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in {"REFERENCE": str(small_raw), "LAKE": settings.lake, "WAREHOUSE": settings.warehouse}.items():
-            mp.setenv(f"CRYPTOPULSE_{name}", value)
-        mp.delenv("CRYPTOPULSE_OFFLINE", raising=False)
-        mp.setenv("AIRFLOW_VAR_CRYPTOPULSE_OFFLINE", "true")  # the Airflow Variable (defined here as AIRFLOW_VAR_*) switches
+        run_offline(mp, small_raw, settings)
         for label, day in (("first", DAY), ("rerun", DAY), ("day2", DAY + dt.timedelta(1)), ("day3", DAY + dt.timedelta(2))):
             run = run_day(dag, day)
             copy = shutil.copy(settings.warehouse, root / f"warehouse-{label}.duckdb")
             snapshots[label] = (run, table_hashes(settings.warehouse), published_hashes(settings.lake), copy)
     return settings, small_raw, snapshots
+
+
+def run_offline(mp: pytest.MonkeyPatch, reference: Path, settings) -> None:
+    """DAG runs from now on land `reference` offline into the lake and warehouse of `settings`."""
+    for name, value in {"REFERENCE": str(reference), "LAKE": settings.lake, "WAREHOUSE": settings.warehouse}.items():
+        mp.setenv(f"CRYPTOPULSE_{name}", value)
+    mp.delenv("CRYPTOPULSE_OFFLINE", raising=False)
+    mp.setenv("AIRFLOW_VAR_CRYPTOPULSE_OFFLINE", "true")  # the Airflow Variable (defined here as AIRFLOW_VAR_*) switches
 
 
 def test_an_offline_run_succeeds_with_every_task_and_skips_reddit(offline):
@@ -176,6 +181,16 @@ def test_three_consecutive_days_equal_one_cryptopulse_run_over_them(offline, tmp
     assert published_hashes(once.lake) == snapshots["day3"][2]
 
 
+def test_days_run_in_reverse_order_equal_them_run_in_order(dag, offline, tmp_path, monkeypatch):
+    """A day built after the days that follow it rebuilds their sentiment marts too (its scores are in their baselines)."""
+    _, reference, snapshots = offline
+    here = settings_for(tmp_path)
+    run_offline(monkeypatch, reference, here)
+    assert [run_day(dag, DAY + dt.timedelta(n)).state for n in (2, 1, 0)] == ["success"] * 3
+    assert table_hashes(here.warehouse) == snapshots["day3"][1]
+    assert published_hashes(here.lake) == snapshots["day3"][2]
+
+
 def test_a_failed_gate_leaves_the_warehouse_and_the_published_version_as_they_were(dag, offline, tmp_path, monkeypatch):
     """A source delivers a negative like count for a day already built: staging and scoring take it, the gate fails
     in build_and_audit, and the rerun of that day leaves no trace but the failure in quality_results."""
@@ -187,10 +202,7 @@ def test_a_failed_gate_leaves_the_warehouse_and_the_published_version_as_they_we
     shutil.copytree(reference, tmp_path / "reference")
     post_id = give_negative_likes(tmp_path / "reference", bad_day)
     tables, published, manifest = warehouse_hashes(here.warehouse), published_hashes(here.lake), read_manifest(Lake(here.lake))
-    for name, value in {"REFERENCE": str(tmp_path / "reference"), "LAKE": here.lake, "WAREHOUSE": here.warehouse}.items():
-        monkeypatch.setenv(f"CRYPTOPULSE_{name}", value)
-    monkeypatch.delenv("CRYPTOPULSE_OFFLINE", raising=False)
-    monkeypatch.setenv("AIRFLOW_VAR_CRYPTOPULSE_OFFLINE", "true")
+    run_offline(monkeypatch, tmp_path / "reference", here)
 
     run = run_day(dag, bad_day)
     assert run.state == "failed"
