@@ -8,6 +8,7 @@ import shutil
 
 import psycopg
 import pytest
+from typer.testing import CliRunner
 
 from conftest import DATA_TABLES, settings_for
 from cryptopulse.cli import app
@@ -34,19 +35,33 @@ def on_postgres(small, pg_url):
     return load_settings(lake=small.lake, warehouse=pg_url)
 
 
-def published_rows(lake: Lake, table: str) -> tuple[list[str], list[str]]:
-    """Column names and sorted rows of a published table, read through the manifest as every reader reads it."""
+@pytest.fixture(scope="module")
+def pg_built(small_raw, postgres_server, tmp_path_factory):
+    """The small synthetic lake run whole on PostgreSQL once for the module, the `analyst` reader role granted
+    before the first build (so the grant must cover tables created later). Tests that change it leave it equal."""
+    root = tmp_path_factory.mktemp("pg-built")
+    shutil.copytree(small_raw, root / "lake")
+    settings = load_settings(lake=str(root / "lake"), warehouse=postgres_server.create_database())
+    result = CliRunner().invoke(app, ["grant-reader", "analyst", "--warehouse", settings.warehouse])
+    assert result.exit_code == 0, result.output
+    return settings, run(settings).interval
+
+
+def published_rows(lake: Lake) -> dict[str, tuple[list[str], list[str]]]:
+    """Column names and sorted rows of every published table, read through the manifest as every reader reads it."""
     with open_snapshot(lake) as snapshot:
-        cur = snapshot.cursor().execute(f"SELECT * FROM {table}")
-        return [d[0] for d in cur.description], sorted(map(repr, cur.fetchall()))
+        tables = {}
+        for table, _, _ in published_tables():
+            cur = snapshot.cursor().execute(f"SELECT * FROM {table}")
+            tables[table] = [d[0] for d in cur.description], sorted(map(repr, cur.fetchall()))
+        return tables
 
 
-def test_pipeline_on_s3_and_postgres_equals_duckdb_on_a_local_folder(small, pg_url, s3_env, cli):
-    run(small)  # the embedded default: DuckDB file + local folder
-
+def test_pipeline_on_s3_and_postgres_equals_duckdb_on_a_local_folder(small_built, small_raw, pg_url, s3_env, cli):
+    small = small_built  # the embedded default: DuckDB file + local folder, run over the same raw zone
     bucket = s3_env.create_bucket()
     remote_lake = Lake(f"s3://{bucket}/lake")
-    remote_lake.fs.put(f"{small.lake}/raw/", remote_lake.path("raw"), recursive=True)
+    remote_lake.fs.put(f"{small_raw}/raw/", remote_lake.path("raw"), recursive=True)
     result = cli.invoke(app, ["run", "--json"], env={"CRYPTOPULSE_LAKE": remote_lake.url, "CRYPTOPULSE_WAREHOUSE": pg_url})
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["status"] == "ok"
@@ -56,28 +71,26 @@ def test_pipeline_on_s3_and_postgres_equals_duckdb_on_a_local_folder(small, pg_u
     assert len(duckdb_rows(small.warehouse, "fct_post")[1]) > 10_000  # the comparison is over real data
 
     local_lake = Lake(small.lake)
+    remote, local = published_rows(remote_lake), published_rows(local_lake)
     for table, _, _ in published_tables():
-        assert published_rows(remote_lake, table) == published_rows(local_lake, table), table
+        assert remote[table] == local[table], table
     manifest = json.loads(remote_lake.read_bytes(MANIFEST))
     assert manifest["tables"]["fct_post"]["rows"] == len(duckdb_rows(small.warehouse, "fct_post")[1])
     assert not remote_lake.fs.glob(remote_lake.path("published/_scratch/*"))
     assert remote_lake.glob("staged/posts/date=*/part-0.parquet") == local_lake.glob("staged/posts/date=*/part-0.parquet")
 
 
-def test_reruns_and_adjacent_intervals_on_postgres_change_nothing(on_postgres, postgres_server, tmp_path):
-    whole = run(on_postgres).interval
-    tables = postgres_hashes(on_postgres.warehouse)
+def test_reruns_and_adjacent_intervals_on_postgres_change_nothing(pg_built, postgres_server, tmp_path, small_raw):
+    built, whole = pg_built
+    tables = postgres_hashes(built.warehouse)
     assert tables["fct_post"][0] > 10_000
 
-    run(on_postgres, whole)
-    assert postgres_hashes(on_postgres.warehouse) == tables
-
     day = whole.start + (whole.end - whole.start) / 3
-    run(on_postgres, Interval.covering(day, day))
-    assert postgres_hashes(on_postgres.warehouse) == tables
+    run(built, Interval.covering(day, day))  # a day inside the built range, run again
+    assert postgres_hashes(built.warehouse) == tables
 
     split = load_settings(lake=settings_for(tmp_path / "split").lake, warehouse=postgres_server.create_database())
-    shutil.copytree(tmp_path / "lake" / "raw", tmp_path / "split" / "lake" / "raw")
+    shutil.copytree(small_raw / "raw", tmp_path / "split" / "lake" / "raw")
     middle = whole.start + (whole.end - whole.start) / 2
     run(split, Interval(whole.start, middle))
     run(split, Interval(middle, whole.end))
@@ -131,14 +144,12 @@ def test_a_failure_in_the_middle_of_a_postgres_load_leaves_the_previous_data(on_
     assert after["fct_post"][0] > before["fct_post"][0]
 
 
-def test_reader_role_reads_the_published_schema_and_nothing_else(on_postgres, cli):
-    args = ["--warehouse", on_postgres.warehouse]
-    result = cli.invoke(app, ["grant-reader", "analyst", *args])  # before the first build: later tables are covered too
-    assert result.exit_code == 0, result.output
-    run(on_postgres)
-    assert cli.invoke(app, ["grant-reader", "analyst", *args]).exit_code == 0  # idempotent
-
-    reader = on_postgres.warehouse.replace("postgres@", "analyst@")
+def test_reader_role_reads_the_published_schema_and_nothing_else(pg_built, cli):
+    built, _ = pg_built  # granted before its first build: the tables created later are covered too
+    reader = built.warehouse.replace("postgres@", "analyst@")
+    with psycopg.connect(reader, autocommit=True) as con:
+        assert con.execute("SELECT count(*) FROM fct_post").fetchone()[0] > 10_000  # before any later grant
+    assert cli.invoke(app, ["grant-reader", "analyst", "--warehouse", built.warehouse]).exit_code == 0  # idempotent
     with psycopg.connect(reader, autocommit=True) as con:
         assert con.execute("SELECT count(*) FROM fct_post").fetchone()[0] > 10_000  # search_path = published
         assert con.execute("SELECT count(*) FROM published.dim_coin").fetchone()[0] > 0
@@ -162,8 +173,8 @@ def test_grant_reader_needs_a_postgres_warehouse(tiny, cli):
     assert "PostgreSQL" in result.output
 
 
-def test_sql_and_status_read_what_postgres_published(on_postgres, cli):
-    run(on_postgres)
+def test_sql_and_status_read_what_postgres_published(pg_built, cli):
+    on_postgres, _ = pg_built
     args = ["--lake", on_postgres.lake]
     result = cli.invoke(app, ["sql", "SELECT count(*) AS n FROM dim_time", "--csv", *args])
     assert result.exit_code == 0, result.output
