@@ -19,6 +19,7 @@ from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.lake.publish import published_tables
 from cryptopulse.pipeline import GateFailed, RunReport, build_step, run
+from cryptopulse.staging.run import raw_extent
 
 
 def spark_settings(root: Path) -> Settings:
@@ -30,21 +31,18 @@ def copy_raw(small_raw: Path, root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def duckdb_run(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The reference: the small synthetic dataset run whole on DuckDB."""
-    root = tmp_path_factory.mktemp("duckdb-run")
-    copy_raw(small_raw, root)
-    settings = load_settings(lake=str(root / "lake"), warehouse=str(root / "warehouse.duckdb"))
-    run(settings)
-    return settings
-
-
-@pytest.fixture(scope="module")
-def spark_run(spark, small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, RunReport]:
-    root = tmp_path_factory.mktemp("spark-run")
+def spark_halves(spark, small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, RunReport, Interval]:
+    """A Spark warehouse built by two runs over adjacent halves of the small dataset's days (the first from an
+    empty lake, the second incremental); its settings, the second run's report, and the whole interval."""
+    root = tmp_path_factory.mktemp("spark-halves")
     copy_raw(small_raw, root)
     settings = spark_settings(root)
-    return settings, run(settings)
+    whole = raw_extent(Lake(settings.lake), settings.plausible_since)
+    middle = whole.start + (whole.end - whole.start) / 2
+    first = run(settings, Interval(whole.start, middle))
+    second = run(settings, Interval(middle, whole.end))
+    assert first.status == second.status == "ok" and second.interval == Interval(middle, whole.end)
+    return settings, second, whole
 
 
 def spark_table_hashes(settings: Settings) -> dict[str, tuple[int, str]]:
@@ -103,33 +101,33 @@ def assert_same_rows(got: pd.DataFrame, expected: pd.DataFrame, table: str) -> N
     pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-13, obj=table)
 
 
-def test_every_published_table_equals_duckdb_row_for_row(duckdb_run, spark_run):
-    settings, report = spark_run
-    assert report.status == "ok" and not report.failures
+def test_two_adjacent_spark_runs_publish_what_one_duckdb_run_publishes_row_for_row(small_built, spark_halves):
+    settings, report, _ = spark_halves
+    assert not report.failures
     for table, _, _ in published_tables():
-        published = [sorted_frame(published_sql(lake, table)) for lake in (settings.lake, duckdb_run.lake)]
+        published = [sorted_frame(published_sql(lake, table)) for lake in (settings.lake, small_built.lake)]
         assert_same_rows(*published, table)
     assert published_contents(settings.lake)["bridge_post_coin"][0] > 10_000  # the comparison is over real data
 
 
-def test_published_files_have_the_same_layout_as_duckdb(duckdb_run, spark_run):
-    settings, _ = spark_run
-    assert published_hashes(settings.lake).keys() == published_hashes(duckdb_run.lake).keys()
+def test_published_files_have_the_same_layout_as_duckdb(small_built, spark_halves):
+    settings, _, _ = spark_halves
+    assert published_hashes(settings.lake).keys() == published_hashes(small_built.lake).keys()
 
 
-def test_warehouse_tables_equal_duckdb_including_quarantine_and_stats(duckdb_run, spark_run):
-    settings, _ = spark_run
+def test_warehouse_tables_equal_duckdb_including_quarantine_and_stats(small_built, spark_halves):
+    settings, _, _ = spark_halves
     for table in DATA_TABLES:
-        assert_same_rows(sorted_frame(spark_table_sql(settings, table)), duckdb_table_frame(duckdb_run, table), table)
+        assert_same_rows(sorted_frame(spark_table_sql(settings, table)), duckdb_table_frame(small_built, table), table)
 
 
-def test_status_and_sql_read_what_spark_published(spark_run):
+def test_status_and_sql_read_what_spark_published(spark_halves):
     from cryptopulse import status
 
-    settings, report = spark_run
+    settings, _, _ = spark_halves
     lake = Lake(settings.lake)
     tables = dict(status.collect(lake).tables)
-    assert tables["fct_post"] == next(m.rows_written for m in report.models if m.name == "fct_post") > 0
+    assert tables["fct_post"] == spark_table_hashes(settings)["fct_post"][0] > 0
     assert {"dim_coin", "fct_coin_hourly", "quality_results"} <= tables.keys()
     columns, rows = status.query(lake, "SELECT count(*) AS n FROM dim_coin")
     assert columns == ["n"] and rows == [(tables["dim_coin"],)]
@@ -137,37 +135,18 @@ def test_status_and_sql_read_what_spark_published(spark_run):
         status.query(lake, "SELECT * FROM no_such_table")
 
 
-@pytest.fixture(scope="module")
-def spark_halves(spark_run, small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Interval]:
-    """A second Spark warehouse, built by two runs over the halves of the whole run's interval; and the second half."""
-    _, whole = spark_run
-    middle = whole.interval.start + (whole.interval.end - whole.interval.start) / 2
-    root = tmp_path_factory.mktemp("spark-halves")
-    copy_raw(small_raw, root)
-    split = spark_settings(root)
-    run(split, Interval(whole.interval.start, middle))
-    second = run(split, Interval(middle, whole.interval.end)).interval
-    assert second == Interval(middle, whole.interval.end)
-    return split, second
-
-
-def test_adjacent_intervals_equal_one_run_over_their_union(spark_run, spark_halves):
-    (whole, _), (split, _) = spark_run, spark_halves
-    assert spark_table_hashes(split) == spark_table_hashes(whole)
-    assert published_contents(split.lake) == published_contents(whole.lake)
-
-
-def test_rerunning_the_same_interval_changes_nothing(spark_halves):
-    settings, last = spark_halves  # the second half, run again: its days are replaced, the first half's kept
+def test_rerunning_a_day_changes_nothing(spark_halves):
+    settings, _, whole = spark_halves  # the last day, run again: its partitions are replaced, every other day kept
     tables, published = spark_table_hashes(settings), published_hashes(settings.lake)
-    again = run(settings, last)
-    assert again.interval == last
+    last = Interval(whole.end - dt.timedelta(days=1), whole.end)
+    assert run(settings, last).interval == last
     assert spark_table_hashes(settings) == tables
     assert published_hashes(settings.lake) == published
 
 
 def test_a_failed_gate_leaves_the_spark_warehouse_untouched(spark_halves, tmp_path):
-    built, last = spark_halves
+    built, report, _ = spark_halves
+    last = report.interval
     for folder in (Path(built.lake), Path(spark_warehouse(built.warehouse))):  # a private copy of the 21 days built
         shutil.copytree(folder, tmp_path / folder.name)
     settings = spark_settings(tmp_path)
