@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA_TABLES, published_hashes, settings_for, table_hashes
+from conftest import DATA_TABLES, published_hashes, table_hashes
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.lake.lock import RunLocked
@@ -28,15 +28,9 @@ FIRST_WEEK = Interval.parse("2024-05-11", "2024-05-18")
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory, small_raw):
-    """A whole run over the small raw zone, untouched by faults: what every recovered lake must equal."""
-    import shutil
-
-    root = tmp_path_factory.mktemp("clean")
-    shutil.copytree(small_raw, root / "lake")
-    settings = settings_for(root)
-    run(settings)
-    return table_hashes(settings.warehouse), published_hashes(settings.lake)
+def clean(small_built):
+    """A whole run over the small raw zone, untouched by faults (the session's): what every recovered lake must equal."""
+    return table_hashes(small_built.warehouse), published_hashes(small_built.lake)
 
 
 def count(lake_root: str, table: str) -> int:
