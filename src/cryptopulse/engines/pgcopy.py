@@ -2,6 +2,8 @@
 
 Both directions use COPY's CSV format, converted in C by pyarrow (no Python loop over rows): an empty
 unquoted field is NULL, a quoted one an empty string, and doubles are printed shortest-exact both ways.
+Run as a program (`python3 -m cryptopulse.engines.pgcopy TABLE LAKE FILE`) it prints the CSV rows the engine
+streams for one staged file: what psql's `\\copy … FROM PROGRAM` in `cryptopulse sql-render`'s script reads.
 """
 
 from __future__ import annotations
