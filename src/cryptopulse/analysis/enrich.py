@@ -34,7 +34,7 @@ from cryptopulse.pipeline import NothingToRun, RunReport, new_run_id, write_audi
 from cryptopulse.staging.zone import DAY_DATASETS, partition_dir, staged_files
 
 POSTS, SENTIMENT = DAY_DATASETS["stg_posts"], DAY_DATASETS["stg_post_sentiment"]  # (folder, file name per day)
-ENRICHED_MODELS = ("fct_post_sentiment", "mart_coin_hourly", "mart_coin_daily")
+ENRICHED_MODELS = ("fct_post_sentiment", "int_coin_mentions", "mart_coin_hourly", "mart_coin_daily")
 DAYS_PER_CHUNK = 31  # posts are read, scored and written a month at a time to bound memory
 SCORE_COLUMNS = ("compound", "pos", "neu", "neg")
 KEY_COLUMNS = ["post_id", "source", "date"]

@@ -59,19 +59,10 @@ daily_prices as (
 ),
 
 mentions as (
-    select
-        b.coin_id,
-        b.date,
-        b.source,
-        b.post_id,
-        p.author_id,
-        s.compound,
-        coalesce(s.is_flagged, false) as is_flagged
-    from bridge_post_coin as b
-    inner join fct_post as p on p.post_id = b.post_id and p.source = b.source and p.date = b.date
-    left join fct_post_sentiment as s on s.post_id = b.post_id and s.source = b.source and s.date = b.date
-    where b.date >= cast(:interval_start as date) - interval 21 day
-      and b.date < cast(:interval_end as date)
+    select *
+    from int_coin_mentions
+    where date >= cast(:interval_start as date) - interval 21 day
+      and date < cast(:interval_end as date)
 ),
 
 social as (

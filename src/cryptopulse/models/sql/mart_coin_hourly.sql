@@ -63,25 +63,10 @@ returns as (
 ),
 
 mentions as (
-    select
-        b.coin_id,
-        b.time_key,
-        b.source,
-        b.post_id,
-        p.author_id,
-        s.compound,
-        coalesce(s.is_flagged, false) as is_flagged,
-        -- engagement weight: 1 + ln(1 + likes, reposts, replies, quotes, Reddit score and comments), as an
-        -- exact decimal so that sums are exact and reruns give identical bits
-        cast(1 + ln(
-            1 + coalesce(p.like_count, 0) + coalesce(p.retweet_count, 0) + coalesce(p.reply_count, 0)
-            + coalesce(p.quote_count, 0) + greatest(coalesce(p.score, 0), 0) + coalesce(p.num_comments, 0)
-        ) as decimal(18, 12)) as weight
-    from bridge_post_coin as b
-    inner join fct_post as p on p.post_id = b.post_id and p.source = b.source and p.date = b.date
-    left join fct_post_sentiment as s on s.post_id = b.post_id and s.source = b.source and s.date = b.date
-    where b.date >= cast(:interval_start as date)
-      and b.date < cast(:interval_end as date)
+    select *
+    from int_coin_mentions
+    where date >= cast(:interval_start as date)
+      and date < cast(:interval_end as date)
 ),
 
 social as (
