@@ -143,3 +143,16 @@ def test_daily_z_scores_match_a_trailing_20_day_baseline_in_pandas(small_enriche
         np.testing.assert_allclose(d["sentiment_z"].astype(float), z, rtol=1e-6)
         np.testing.assert_array_equal(d["baseline_days"].to_numpy()[1:], count.to_numpy()[1:])
     assert daily["sentiment_z"].notna().sum() > 20  # 21 days: the last 11 days of each coin have a baseline
+
+
+def test_the_intermediate_mentions_are_built_and_checked_but_never_published(tiny):
+    from cryptopulse.lake import Lake
+    from cryptopulse.lake.manifest import read_manifest
+
+    report = run(tiny)
+    assert {"int_coin_mentions.unique(source, post_id, coin_id)", "int_coin_mentions.range(weight in [1, inf])"} <= {
+        f"{c.model}.{c.name}" for c in report.checks}
+    counts = frame(tiny, "SELECT (SELECT count(*) FROM int_coin_mentions) AS mentions, (SELECT count(*) FROM bridge_post_coin) AS bridge")
+    assert counts.mentions[0] == counts.bridge[0] > 0
+    published = read_manifest(Lake(tiny.lake))["tables"]
+    assert "int_coin_mentions" not in published and {"mart_coin_hourly", "mart_coin_daily", "bridge_post_coin"} <= set(published)

@@ -61,11 +61,14 @@ class TableSpec:
     key: str
 
 
+INTERMEDIATE_PREFIX = "int_"  # models that other models read (int_coin_mentions): built in the warehouse, never published
+
+
 def published_tables() -> list[tuple[str, str | None, str]]:
-    """(table, partition column or None, sort key) of every published model."""
+    """(table, partition column or None, sort key) of every published model: all but the intermediate ones."""
     return [
         (m.name, "date" if m.publish_partitioned else None, ", ".join(m.unique_key) or "ALL")
-        for m in load_models()
+        for m in load_models() if not m.name.startswith(INTERMEDIATE_PREFIX)
     ]
 
 

@@ -3,12 +3,12 @@ grain = "one row per (post, coin) mention, with what the sentiment marts measure
 materialized = "incremental"
 partition = "date"
 layer = "aggregates"
-publish_partitioned = true
 unique_key = ["source", "post_id", "coin_id"]
 not_null = ["coin_id", "source", "post_id", "time_key", "is_flagged", "weight"]
 ranges = [{ column = "weight", min = 1 }]
 */
--- The mentions that mart_coin_hourly (per hour) and mart_coin_daily (per day) aggregate, defined once.
+-- The mentions that mart_coin_hourly (per hour) and mart_coin_daily (per day) aggregate, defined once. An
+-- intermediate model (`int_`): built and checked in the warehouse like any model, never published.
 -- A post not yet scored (no row in fct_post_sentiment) has no compound and is not flagged.
 select
     -- keys
