@@ -22,6 +22,8 @@ CrawlOne = Callable[[Any, "str | None", OnFlush, IngestReport], Any]
 
 
 class Counted(Protocol):
+    """A client that counts its requests and retries (the report gives this crawl's share)."""
+
     retries: int
     requests: int
 
