@@ -256,6 +256,7 @@ def test_interval_runs_equal_one_whole_run_with_strays_and_implausible_dates(sma
         tweet("s5", "past $btc", "1900-01-01T00:00:00Z"),
     ]}])
     put(lake, x_file(mid, "stray"), [{"data": [tweet("s6", "stray $eth", f"{days[-1].isoformat()}T23:00:00Z")]}])
+    put(lake, x_file("2024-13-45", "nopart"), [{"data": [tweet("s7", "no valid partition $btc", f"{days[5]}T12:00:00Z")]}])
     shutil.rmtree(Path(small.lake) / "staged")
     union = run(small)
     assert union.interval == whole
@@ -269,6 +270,7 @@ def test_interval_runs_equal_one_whole_run_with_strays_and_implausible_dates(sma
     con = duckdb.connect(small.warehouse, read_only=True)
     strays = con.execute("SELECT reason, count(*) FROM quarantine WHERE raw_file LIKE '%/stray.jsonl.gz' GROUP BY ALL ORDER BY ALL")
     assert strays.fetchall() == [("outside_partition", 3), ("timestamp_out_of_range", 2)]  # s3 is within the margin: staged
+    assert con.execute("SELECT count(*) FROM fct_post WHERE post_id = 's7'").fetchone()[0] == 1  # read by its batch too
     con.close()
 
 

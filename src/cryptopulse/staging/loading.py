@@ -13,6 +13,8 @@ from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 
 PARTITION_RE = re.compile(r"(?:date=(\d{4}-\d{2}-\d{2})|month=(\d{4}-\d{2}))")
+# A raw file pattern with a partition level: (folders above, `date=*` or `month=*`, what lies below).
+PARTITION_GLOB_RE = re.compile(r"^(.*/)((?:date|month)=\*)(/.*)$")
 # The first Bitcoin block: no crypto record is older (the default of Settings.plausible_since).
 GENESIS = dt.date(2009, 1, 3)
 # Days a record may lie beyond its file's partition (records that straddle midnight).
@@ -74,8 +76,17 @@ def partition_overlaps(relpath: str, interval: Interval, window: Window) -> bool
 
 
 def raw_files(lake: Lake, pattern: str, interval: Interval | None, window: Window) -> list[str]:
-    """Lake-relative raw files matching `pattern` that `interval` needs (all when None)."""
-    return [f for f in lake.glob(pattern) if interval is None or partition_overlaps(f, interval, window)]
+    """Lake-relative raw files matching `pattern` that `interval` needs (all when None).
+
+    With an interval, the partition folders (`…/date=*`) are listed first and only those the interval needs (or
+    whose name is no valid partition) are listed further: a day's run lists a few folders, not the whole history.
+    """
+    m = PARTITION_GLOB_RE.match(pattern)
+    if interval is None or not m:
+        return [f for f in lake.glob(pattern) if interval is None or partition_overlaps(f, interval, window)]
+    head, partition, tail = m.groups()
+    folders = [d for d in lake.glob(head + partition) if partition_overlaps(d + "/", interval, window)]
+    return sorted(f for folder in folders for f in lake.glob(folder + tail))
 
 
 def register_files(con: duckdb.DuckDBPyConnection, table: str, files: list[str], window: Window) -> None:
