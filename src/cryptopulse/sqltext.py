@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-
-import sqlglot
-from sqlglot import exp
+from typing import TYPE_CHECKING
 
 from cryptopulse.interval import Interval
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 
 def literal(value: object) -> str:
@@ -60,12 +61,16 @@ def column_names(columns: str) -> list[str]:
 
 def column_ddl(columns: str, dialect: str) -> str:
     """A DuckDB column list (`a VARCHAR, b DOUBLE`) with `dialect`'s types (`b DOUBLE PRECISION` in PostgreSQL)."""
+    import sqlglot  # imported when used: a DuckDB run never needs it
+
     create = sqlglot.transpile(f"CREATE TABLE t ({columns})", read="duckdb", write=dialect)[0]
     return create[create.index("(") + 1 : create.rindex(")")]
 
 
 def split_order(query: str, dialect: str) -> tuple[str, list[exp.Ordered]]:
     """`query` without its ORDER BY (in `dialect`), and the ORDER BY's keys."""
+    import sqlglot
+
     tree = sqlglot.parse_one(query, read=dialect)
     order = tree.args.get("order")
     keys = [e.copy() for e in order.expressions] if order else []

@@ -6,19 +6,16 @@ table's grain, how it is materialised and the checks that gate it. Other dialect
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import graphlib
 import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
-
-import sqlglot
-from sqlglot import exp
+from typing import Any
 
 from cryptopulse.interval import Interval
-from cryptopulse.models.dialects import patch
+from cryptopulse.models.compiled import cached
 from cryptopulse.staging.zone import MODEL_INPUTS, seeds
 
 SOURCE_DIALECT = "duckdb"
@@ -73,7 +70,7 @@ def _parse(name: str, text: str, model_names: set[str]) -> Model:
         raise ValueError(f"model {name}: missing the /* TOML */ header")
     meta = tomllib.loads(m.group(1))
     body = text[m.end() :].strip()
-    tables = {t.name for t in sqlglot.parse_one(body, read=SOURCE_DIALECT).find_all(exp.Table)}
+    tables = set(cached("tables", SOURCE_DIALECT, body, lambda: _tables_read(body)))
     return Model(
         name=name,
         sql=body,
@@ -93,16 +90,42 @@ def _parse(name: str, text: str, model_names: set[str]) -> Model:
     )
 
 
+def _tables_read(sql: str) -> list[str]:
+    import sqlglot
+    from sqlglot import exp
+
+    return sorted({t.name for t in sqlglot.parse_one(sql, read=SOURCE_DIALECT).find_all(exp.Table)})
+
+
+# Rendered (and cached) with these in place of the interval, then replaced by the run's bounds: a string literal
+# reads the same in every dialect.
+SENTINELS = {"interval_start": "__cryptopulse_interval_start__", "interval_end": "__cryptopulse_interval_end__"}
+
+
 def render(sql: str, dialect: str, interval: Interval | None = None) -> str:
     """`sql` (DuckDB dialect) for `dialect`, with `:interval_start`/`:interval_end` bound to the interval."""
+    if interval is None:
+        return _render(sql, dialect, None)
+    text = cached("render", dialect, sql, lambda: _render(sql, dialect, SENTINELS))
+    for name, moment in (("interval_start", interval.start_ts), ("interval_end", interval.end_ts)):
+        text = text.replace(f"'{SENTINELS[name]}'", f"'{moment:%Y-%m-%d %H:%M:%S}'")
+    return text
+
+
+def _render(sql: str, dialect: str, values: dict[str, str] | None) -> str:
+    import sqlglot
+
+    from cryptopulse.models.dialects import patch
+
     tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
-    if interval is not None:
-        values = {"interval_start": interval.start_ts, "interval_end": interval.end_ts}
+    if values:
         tree = tree.transform(lambda node: _bind(node, values))
     return patch(tree, dialect).sql(dialect=dialect)
 
 
-def _bind(node: exp.Expression, values: dict[str, dt.datetime]) -> exp.Expression:
+def _bind(node: Any, values: dict[str, str]) -> Any:
+    from sqlglot import exp
+
     if isinstance(node, exp.Placeholder) and node.name in values:
-        return exp.Literal.string(values[node.name].strftime("%Y-%m-%d %H:%M:%S"))
+        return exp.Literal.string(values[node.name])
     return node
