@@ -10,7 +10,7 @@ on a seeded random sample of posts (`--baseline-sample`, 0 = all) and its rate i
 that sample; `max_abs_diff` compares both sides on every sampled post. `--json` prints {"posts",
 "posts_per_s", "baseline_posts_per_s", "ratio", "max_abs_diff", ...}.
 
-`--enrich` also times the whole `cryptopulse enrich --rescore` (score and flag every post, write the staged files,
+`--enrich` also times the whole `cryptopulse enrich --rescore` (score and flag every post, write the enriched files,
 rebuild the marts under their gates, publish) as a child process on a fresh copy of the enriched reference
 dataset (built once under data/bench/, or `--from DIR`; see bench/analysis.py): wall, CPU, peak RSS, its steps, and
 `enrich_max_abs_diff`, the largest difference between the scores it landed and the baseline's on the sampled posts.
@@ -60,16 +60,16 @@ def post_texts(lake: Path) -> tuple[list[str], list[str]]:
 def time_enrich(source: Path, ids: list[str], sample: list[int], baseline: list[tuple[float, ...]]) -> dict[str, object]:
     """`cryptopulse enrich --rescore` (every post scored and flagged again, marts rebuilt, published) as a child
     process on a fresh copy of the enriched reference dataset, and its largest difference from the baseline's
-    scores on the sampled posts (read back from the staged files it wrote)."""
+    scores on the sampled posts (read back from the enriched files it wrote)."""
     run = timed_command(source, ["enrich", "--rescore", "--json"])
     try:
         con = duckdb.connect()
         con.execute("CREATE TABLE sample (post_id VARCHAR, compound DOUBLE, pos DOUBLE, neu DOUBLE, neg DOUBLE)")
         con.executemany("INSERT INTO sample VALUES (?, ?, ?, ?, ?)", [(ids[i], *b) for i, b in zip(sample, baseline)])
-        staged = f"read_parquet('{run['work']}/lake/staged/post_sentiment/date=*/part-0.parquet')"
+        landed = f"read_parquet('{run['work']}/lake/enriched/post_sentiment/date=*/part-0.parquet')"
         found, diff = con.execute(
             f"SELECT count(*), max(greatest(abs(s.compound - b.compound), abs(s.pos - b.pos), abs(s.neu - b.neu), "
-            f"abs(s.neg - b.neg))) FROM sample AS b JOIN {staged} AS s USING (post_id)"
+            f"abs(s.neg - b.neg))) FROM sample AS b JOIN {landed} AS s USING (post_id)"
         ).fetchone()
         con.close()
     finally:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import shutil
 
 import duckdb
 import numpy as np
@@ -12,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from conftest import published_hashes, table_hashes
+from conftest import published_hashes, settings_for, table_hashes
 from cryptopulse.analysis.enrich import enrich, write_days
 from cryptopulse.analysis.flags import flag_posts
 from cryptopulse.analysis.lexicon import CRYPTO_WORDS
@@ -70,7 +72,7 @@ def test_a_pipeline_run_after_enrich_keeps_the_scores_and_marts(small):
     run(small)
     enrich(small, workers=1, publish=False)
     before = table_hashes(small.warehouse)
-    run(small)  # restages and rebuilds every model, marts included, from the staged scores
+    run(small)  # restages and rebuilds every model, marts included, from the landed scores
     assert table_hashes(small.warehouse) == before
 
 
@@ -101,7 +103,7 @@ def test_cli_enrich_and_analyze(small, cli):
     assert cli.invoke(app, ["enrich", "--workers", "0", *opts]).exit_code == 2
 
 
-def test_staged_scores_and_flags_equal_vadersentiment_and_the_flags_of_each_day_per_post(small):
+def test_landed_scores_and_flags_equal_vadersentiment_and_the_flags_of_each_day_per_post(small):
     """What enrich lands per post equals a plain per-post computation: vaderSentiment's `polarity_scores` of the
     cleaned text (crypto words added), the flags of the day's posts from a pandas frame; one file per day, in key order."""
     run(small)
@@ -109,9 +111,9 @@ def test_staged_scores_and_flags_equal_vadersentiment_and_the_flags_of_each_day_
     con = duckdb.connect(small.warehouse, read_only=True)
     try:
         posts = con.execute("SELECT post_id, source, text, author_id, created_at, date FROM fct_post ORDER BY date, source, post_id").df()
-        staged = con.execute(
+        landed = con.execute(
             f"SELECT *, regexp_extract(filename, 'date=([0-9-]+)', 1) AS folder "
-            f"FROM read_parquet('{small.lake}/staged/post_sentiment/date=*/part-0.parquet', filename = true)"
+            f"FROM read_parquet('{small.lake}/enriched/post_sentiment/date=*/part-0.parquet', filename = true)"
         ).df()
     finally:
         con.close()
@@ -122,19 +124,41 @@ def test_staged_scores_and_flags_equal_vadersentiment_and_the_flags_of_each_day_
         **{c: [s[c] for s in vader] for c in ("compound", "pos", "neu", "neg")},
         **pd.concat([flag_posts(day.reset_index(drop=True)) for _, day in posts.groupby("date", sort=True)], ignore_index=True),
     )
-    assert len(staged) == len(posts) > 10_000
-    assert staged["folder"].tolist() == posts["date"].astype(str).tolist()  # each day's file, its rows in key order
-    assert staged[expected.columns].to_dict("records") == expected.to_dict("records")
+    assert len(landed) == len(posts) > 10_000
+    assert landed["folder"].tolist() == posts["date"].astype(str).tolist()  # each day's file, its rows in key order
+    assert landed[expected.columns].to_dict("records") == expected.to_dict("records")
     assert expected["is_spam_pattern"].sum() > 100 and expected["compound"].abs().gt(0.05).mean() > 0.5  # a real test
 
 
-def test_each_day_lands_in_its_own_staged_file_with_its_rows_in_key_order(tmp_path):
+def test_each_day_lands_in_its_own_enriched_file_with_its_rows_in_key_order(tmp_path):
     keys = [(dt.date(2024, 1, d), s, f"p{i}") for d in (3, 1, 2) for s in ("x", "reddit") for i in (10, 9, 1)]
     shuffled = [keys[i] for i in np.random.default_rng(1).permutation(len(keys))]
     lake = Lake(str(tmp_path / "lake"))
     write_days(lake, pa.table({"post_id": [k[2] for k in shuffled], "source": [k[1] for k in shuffled],
                                "compound": [float(k[0].day) for k in shuffled], "date": [k[0] for k in shuffled]}))
     for day in (1, 2, 3):
-        rows = pq.read_table(lake.path(f"staged/post_sentiment/date=2024-01-0{day}/part-0.parquet")).to_pylist()
+        rows = pq.read_table(lake.path(f"enriched/post_sentiment/date=2024-01-0{day}/part-0.parquet")).to_pylist()
         assert [(r["date"], r["source"], r["post_id"]) for r in rows] == sorted(k for k in keys if k[0].day == day)
         assert {r["compound"] for r in rows} == {float(day)}
+
+
+def test_scores_an_older_enrich_left_in_the_staged_zone_block_builds_until_enrich_moves_them(small_enriched, tmp_path, cli):
+    settings = settings_for(tmp_path)
+    shutil.copytree(small_enriched.lake, settings.lake)
+    shutil.copy(small_enriched.warehouse, settings.warehouse)
+    lake, tables = Lake(settings.lake), table_hashes(settings.warehouse)
+    files = {f: hashlib.sha256(lake.read_bytes(f)).hexdigest() for f in lake.glob("enriched/post_sentiment/date=*/part-0.parquet")}
+    assert len(files) > 10
+    shutil.move(lake.path("enriched/post_sentiment"), lake.path("staged/post_sentiment"))  # where enrich wrote them before
+
+    opts = ["--lake", settings.lake, "--warehouse", settings.warehouse]
+    refused = cli.invoke(app, ["build", *opts])
+    assert refused.exit_code == 2 and refused.output.count("\n") == 1, refused.output
+    assert "staged/post_sentiment" in refused.output and "run `cryptopulse enrich` once" in refused.output
+
+    moved = enrich(settings, workers=1, publish=False)
+    assert (moved.posts_scored, moved.rebuilt) == (0, None)  # every score found: nothing rescored, nothing rebuilt
+    assert not lake.exists("staged/post_sentiment")
+    assert {f: hashlib.sha256(lake.read_bytes(f)).hexdigest() for f in lake.glob("enriched/post_sentiment/date=*/part-0.parquet")} == files
+    assert cli.invoke(app, ["build", *opts]).exit_code == 0
+    assert table_hashes(settings.warehouse) == tables

@@ -60,8 +60,10 @@ def test_postgres_streams_each_staged_file_through_psqls_copy_from_the_converter
     copies = PSQL_COPY.findall(rendered("postgres"))
     programs = {program for _, program in copies}
     posts = f"python3 -m cryptopulse.engines.pgcopy stg_posts {LAKE} staged/posts/date=2024-01-02/part-0.parquet"
-    assert ("staging.stg_posts", posts) in copies
-    assert len(programs) == len(copies) == 1 + 3 * 2 + 2 * 3 * 2  # coins; 3 datasets × 2 days; their side files
+    scores = f"python3 -m cryptopulse.engines.pgcopy enriched_post_sentiment {LAKE} enriched/post_sentiment/date=2024-01-02/part-0.parquet"
+    assert ("staging.stg_posts", posts) in copies and ("staging.enriched_post_sentiment", scores) in copies
+    # coins; 3 datasets × 2 days; the side files (quarantine, stats) of the 2 staged datasets × 2 days
+    assert len(programs) == len(copies) == 1 + 3 * 2 + 2 * 2 * 2
 
 
 def test_redshift_loads_the_staged_zone_from_s3_with_copy():
@@ -86,7 +88,7 @@ def test_cli_prints_the_script_of_the_staged_files_and_refuses_bad_options(cli, 
     assert result.exit_code == 0, result.output
     assert result.output == render_script("postgres", INTERVAL, lake.uri(), lake=lake)
     assert result.output.count("\\copy staging.stg_posts ") == len(lake.glob("staged/posts/date=*/part-0.parquet")) == 2
-    assert "staged/post_sentiment/date=" not in result.output  # only the files a run reads: nothing is enriched yet
+    assert "enriched/post_sentiment/date=" not in result.output  # only the files a run reads: nothing is enriched yet
 
     result = cli.invoke(app, [*args, "--dialect", "redshift", "--lake", tiny.lake])
     assert result.exit_code == 2

@@ -1,12 +1,13 @@
-"""`cryptopulse enrich`: score unscored posts and flag bots/spam, land both in the staged zone, rebuild the marts.
+"""`cryptopulse enrich`: score unscored posts and flag bots/spam, land both in the enriched zone, rebuild the marts.
 
-Scores and flags of a day live in `staged/post_sentiment/date=D/part-0.parquet` (the model
-`fct_post_sentiment` reads them), so they survive rebuilds and every engine reads them like any staged
-file. Scoring reads only the staged zone (the day's posts and the scores landed before), so the daily DAG
-scores a day before its one build. Only posts without a score are scored; a day that gains posts has its
-flags recomputed over all its posts. `enrich` then rebuilds `fct_post_sentiment` and the marts through the
-pipeline's write–audit–publish, from the first day that changed to the last day in the warehouse (later
-days' 20-day baselines read it).
+Scores and flags of a day live in the lake's enriched zone, `enriched/post_sentiment/date=D/part-0.parquet` (the
+model `fct_post_sentiment` reads them as `enriched_post_sentiment`), so they survive rebuilds, every engine reads
+them like a staged file, and the staged zone holds only what staging wrote. Scoring reads only the lake (the day's
+staged posts and the scores landed before), so the daily DAG scores a day before its one build. Only posts without a
+score are scored; a day that gains posts has its flags recomputed over all its posts. `enrich` then rebuilds
+`fct_post_sentiment` and the marts through the pipeline's write–audit–publish, from the first day that changed to
+the last day in the warehouse (later days' 20-day baselines read it). Scores an older version wrote into the staged
+zone (`staged/post_sentiment/`) are moved to the enriched zone first, once; builds refuse to run until they are.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from cryptopulse.engines import Engine, open_engine
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.lake.lock import run_lock
-from cryptopulse.models.build import partition_filter
 from cryptopulse.pipeline import NothingToRun, RunReport, new_run_id, write_audit_publish
-from cryptopulse.staging.zone import DAY_DATASETS, partition_dir, staged_files
+from cryptopulse.sqltext import partition_filter
+from cryptopulse.staging.zone import DAY_DATASETS, DayDataset, day_files, move_legacy_sentiment
 
-POSTS, SENTIMENT = DAY_DATASETS["stg_posts"], DAY_DATASETS["stg_post_sentiment"]  # (folder, file name per day)
+POSTS, SENTIMENT = DAY_DATASETS["stg_posts"], DAY_DATASETS["enriched_post_sentiment"]
 ENRICHED_MODELS = ("fct_post_sentiment", "int_coin_mentions", "mart_coin_hourly", "mart_coin_daily")
 DAYS_PER_CHUNK = 31  # posts are read, scored and written a month at a time to bound memory
 SCORE_COLUMNS = ("compound", "pos", "neu", "neg")
@@ -70,6 +71,7 @@ def enrich(
     """Score and flag the interval's unscored posts (every post with `rescore`), then rebuild and publish, under the run lock."""
     lake, run_id = Lake(settings.lake), new_run_id()
     with run_lock(lake, run_id):
+        move_legacy_sentiment(lake)
         days, end = _warehouse_days(settings, interval, rescore)
         report = score_days(lake, days, workers, rescore, thresholds)
         if days:
@@ -85,13 +87,14 @@ def score_staged(settings: Settings, interval: Interval, workers: int | None = N
     """Score and flag the staged posts of the interval's days before they are built (the daily DAG), under the run lock."""
     lake = Lake(settings.lake)
     with run_lock(lake, "score"):
+        move_legacy_sentiment(lake)
         return score_days(lake, interval.days(), workers)
 
 
 def score_days(
     lake: Lake, days: list[dt.date], workers: int | None = None, rescore: bool = False, thresholds: FlagThresholds | None = None
 ) -> EnrichReport:
-    """Score the staged posts of `days` without a staged score (every post with `rescore`), flag all of them, land the days."""
+    """Score the staged posts of `days` without a landed score (every post with `rescore`), flag all of them, land the days."""
     report, started = EnrichReport(), time.perf_counter()
     with Scorer(workers) as scorer:  # one set of worker processes, and texts scored in one month not scored again
         for first in range(0, len(days), DAYS_PER_CHUNK):
@@ -145,14 +148,10 @@ def _warehouse_end(engine: Engine) -> dt.date | None:
     return None if last is None else _as_date(last) + dt.timedelta(days=1)
 
 
-def _staged_file(dataset: tuple[str, str], day: dt.date) -> str:
-    return f"{partition_dir(dataset[0], day)}/{dataset[1]}"
-
-
 def _staged_posts(lake: Lake, days: list[dt.date], rescore: bool) -> pa.Table | None:
-    """The staged posts of `days`, with their staged scores unless `rescore` (None: no staged posts)."""
-    posts = _read_staged(lake, POSTS, days, POST_COLUMNS)
-    scored = None if rescore else _read_staged(lake, SENTIMENT, days, [*KEY_COLUMNS, *SCORE_COLUMNS])
+    """The staged posts of `days`, with their landed scores unless `rescore` (None: no staged posts)."""
+    posts = _read_days(lake, POSTS, days, POST_COLUMNS)
+    scored = None if rescore else _read_days(lake, SENTIMENT, days, [*KEY_COLUMNS, *SCORE_COLUMNS])
     return posts if posts is None or scored is None else posts.join(scored, KEY_COLUMNS, join_type="left outer")
 
 
@@ -163,17 +162,17 @@ def _scores(posts: pa.Table) -> np.ndarray:
     return np.column_stack([posts[c].to_numpy() for c in SCORE_COLUMNS]).astype(np.float64).reshape(-1, len(SCORE_COLUMNS))
 
 
-def _read_staged(lake: Lake, dataset: tuple[str, str], days: list[dt.date], columns: list[str]) -> pa.Table | None:
-    """`columns` of the staged files of `dataset` for `days` (those that exist), None when there are none."""
+def _read_days(lake: Lake, dataset: DayDataset, days: list[dt.date], columns: list[str]) -> pa.Table | None:
+    """`columns` of the files of `dataset` for `days` (those that exist), None when there are none."""
     tables = []
-    for path in staged_files(lake, dataset[0], days, dataset[1]):
+    for path in day_files(lake, dataset, days):
         with lake.fs.open(lake.path(path), "rb") as file:
             tables.append(pq.read_table(file, columns=columns))
     return pa.concat_tables(tables) if tables else None
 
 
 def _enrich_days(lake: Lake, days: list[dt.date], scorer: Scorer, rescore: bool, thresholds: FlagThresholds, report: EnrichReport) -> None:
-    """Score the unscored staged posts of `days`, flag all their posts, and write one staged file per day that has posts."""
+    """Score the unscored staged posts of `days`, flag all their posts, and land one enriched file per day that has posts."""
     posts = _staged_posts(lake, days, rescore)
     if posts is None:
         return
@@ -205,11 +204,11 @@ def _enrich_days(lake: Lake, days: list[dt.date], scorer: Scorer, rescore: bool,
 
 
 def write_days(lake: Lake, enriched: pa.Table) -> None:
-    """One staged Parquet file per day of `enriched`, its rows in key order: sorted once, each day is one slice."""
+    """One Parquet file per day of `enriched` in the enriched zone, its rows in key order: sorted once, each day is one slice."""
     enriched = enriched.sort_by([("date", "ascending"), ("source", "ascending"), ("post_id", "ascending")])
     dates = enriched["date"].to_numpy()
     starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]]) if len(dates) else np.zeros(0, dtype=np.int64)
     for start, end in zip(starts, [*starts[1:], len(dates)]):
         day = dates[start].item()
-        with lake.writing(_staged_file(SENTIMENT, day)) as local:
+        with lake.writing(SENTIMENT.day_file(day)) as local:
             pq.write_table(enriched.slice(start, end - start), local)

@@ -1,5 +1,6 @@
-"""The staged zone, defined once: its datasets, files and columns, the relations an engine exposes to the models, and
-the seeds. Staging writes it; every engine, `sql-render` and the model registry read this definition of it.
+"""The zones the models read, defined once: the staged zone (what staging wrote) and the enriched zone (the posts'
+sentiment scores and bot/spam flags, written by `cryptopulse enrich`): their datasets, files and columns, the
+relations an engine exposes to the models, and the seeds. Every engine, `sql-render` and the model registry read this.
 """
 
 from __future__ import annotations
@@ -9,14 +10,16 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from importlib import resources
+from typing import NamedTuple
 
-from cryptopulse.lake import Lake
+from cryptopulse.lake import Lake, LakeError
 
+STAGED, ENRICHED = "staged", "enriched"  # lake zones: what staging wrote; what `enrich` computed from it
 COINS_FILE = "staged/coins/part-0.parquet"
 STATS_FILE = "_stats.json"
 QUARANTINE_FILE = "_quarantine.parquet"
 
-# Columns (DuckDB types) of every relation an engine exposes from the staged zone.
+# Columns (DuckDB types) of every relation an engine exposes from the staged and enriched zones.
 STAGED_COLUMNS = {
     "stg_coins": "coin_id VARCHAR, symbol VARCHAR, name VARCHAR, market_cap_rank BIGINT, is_tracked BOOLEAN, source VARCHAR",
     "stg_coin_hourly": (
@@ -28,7 +31,7 @@ STAGED_COLUMNS = {
         "lang VARCHAR, like_count BIGINT, retweet_count BIGINT, reply_count BIGINT, quote_count BIGINT, "
         "score BIGINT, num_comments BIGINT, channel VARCHAR, date DATE"
     ),
-    "stg_post_sentiment": (
+    "enriched_post_sentiment": (
         "post_id VARCHAR, source VARCHAR, compound DOUBLE, pos DOUBLE, neu DOUBLE, neg DOUBLE, is_copy_storm BOOLEAN, "
         "is_high_rate BOOLEAN, is_spam_pattern BOOLEAN, lexicon_version VARCHAR, date DATE"
     ),
@@ -36,16 +39,35 @@ STAGED_COLUMNS = {
     "stg_stats": "dataset VARCHAR, date DATE, received BIGINT, staged BIGINT, quarantined BIGINT, duplicates BIGINT",
 }
 
-# Day-partitioned datasets: relation → (dataset folder, file name per day). post_sentiment is written by `enrich`.
+
+class DayDataset(NamedTuple):
+    """A day-partitioned dataset: one file per day, `<zone>/<folder>/date=YYYY-MM-DD/<file>`."""
+
+    zone: str
+    folder: str
+    file: str
+
+    def day_file(self, day: dt.date, name: str | None = None) -> str:
+        """The dataset's file of `day` (or the file called `name` beside it)."""
+        return f"{partition_dir(self.folder, day, self.zone)}/{name or self.file}"
+
+
+# Day-partitioned datasets: relation → where its files are.
 DAY_DATASETS = {
-    "stg_coin_hourly": ("coin_hourly", "part-0.csv"),
-    "stg_posts": ("posts", "part-0.parquet"),
-    "stg_post_sentiment": ("post_sentiment", "part-0.parquet"),
+    "stg_coin_hourly": DayDataset(STAGED, "coin_hourly", "part-0.csv"),
+    "stg_posts": DayDataset(STAGED, "posts", "part-0.parquet"),
+    "enriched_post_sentiment": DayDataset(ENRICHED, "post_sentiment", "part-0.parquet"),  # by `cryptopulse enrich`
 }
-# Side files beside each day of every day-partitioned dataset: relation → file name.
+# Side files beside each day of every staged dataset: relation → file name.
 SIDE_FILES = {"stg_quarantine": QUARANTINE_FILE, "stg_stats": STATS_FILE}
-# The staged relations the models read (the side files go to the quarantine and staging_stats tables).
+# The relations the models read (the side files go to the quarantine and staging_stats tables).
 MODEL_INPUTS = ("stg_coins", *DAY_DATASETS)
+# Where `enrich` wrote the scores before they had a zone of their own (`move_legacy_sentiment` moves them once).
+LEGACY_SENTIMENT = f"{STAGED}/post_sentiment"
+
+
+class LegacySentiment(LakeError):
+    """Scores still in the staged zone, where an older `enrich` wrote them."""
 
 
 @dataclass(frozen=True)
@@ -61,37 +83,56 @@ class StagedRelation:
         return STAGED_COLUMNS[self.name]
 
 
-def partition_dir(dataset: str, day: dt.date) -> str:
-    return f"staged/{dataset}/date={day.isoformat()}"
+def partition_dir(folder: str, day: dt.date, zone: str = STAGED) -> str:
+    return f"{zone}/{folder}/date={day.isoformat()}"
 
 
-def staged_files(lake: Lake, dataset: str, days: list[dt.date] | None, name: str) -> list[str]:
-    """Lake-relative staged files called `name` of `dataset` for `days` (None: every staged day) that exist."""
-    existing = sorted(lake.relative(p) for p in lake.fs.glob(lake.path(f"staged/{dataset}/date=*/{name}")))
+def day_files(lake: Lake, dataset: DayDataset, days: list[dt.date] | None, name: str | None = None) -> list[str]:
+    """Lake-relative files of `dataset` (or the files called `name` beside them) for `days` (None: every day) that exist."""
+    existing = sorted(lake.relative(p) for p in lake.fs.glob(lake.path(f"{dataset.zone}/{dataset.folder}/date=*/{name or dataset.file}")))
     if days is None:
         return existing
-    wanted = {f"{partition_dir(dataset, d)}/{name}" for d in days}
+    wanted = {dataset.day_file(d, name) for d in days}
     return [f for f in existing if f in wanted]
 
 
 def staged_relations(lake: Lake | None, days: list[dt.date] | None) -> list[StagedRelation]:
-    """Every staged relation with its files for `days` (None: every staged day): those in `lake`, or, without a lake,
-    every file the days can have (a script written for a lake this process cannot list)."""
+    """Every relation the models read, with its files for `days` (None: every day): those in `lake`, or, without a
+    lake, every file the days can have (a script written for a lake this process cannot list)."""
 
-    def files(dataset: str, name: str) -> list[str]:
+    def files(dataset: DayDataset, name: str | None = None) -> list[str]:
         if lake is not None:
-            return staged_files(lake, dataset, days, name)
+            return day_files(lake, dataset, days, name)
         if days is None:
             raise ValueError("the staged files of every day need the lake to list them")
-        return [f"{partition_dir(dataset, d)}/{name}" for d in days]
+        return [dataset.day_file(d, name) for d in days]
 
+    if lake is not None and lake.exists(LEGACY_SENTIMENT):
+        raise LegacySentiment(
+            f"sentiment scores in {lake.uri(LEGACY_SENTIMENT)}, where an older `enrich` wrote them: run "
+            f"`cryptopulse enrich` once to move them to {ENRICHED}/post_sentiment/ (nothing is rescored)"
+        )
     coins = [COINS_FILE] if lake is None or lake.exists(COINS_FILE) else []
     relations = [StagedRelation("stg_coins", tuple(coins), "parquet")]
-    relations += [StagedRelation(r, tuple(files(ds, name)), _format(name)) for r, (ds, name) in DAY_DATASETS.items()]
+    relations += [StagedRelation(r, tuple(files(ds)), _format(ds.file)) for r, ds in DAY_DATASETS.items()]
     for relation, name in SIDE_FILES.items():
-        side = [f for ds, _ in DAY_DATASETS.values() for f in files(ds, name)]
+        side = [f for ds in DAY_DATASETS.values() if ds.zone == STAGED for f in files(ds, name)]
         relations.append(StagedRelation(relation, tuple(side), _format(name)))
     return relations
+
+
+def move_legacy_sentiment(lake: Lake) -> int:
+    """Move the scores an older `enrich` wrote into the staged zone to the enriched zone; return how many day files moved.
+
+    Each file is moved whole and the old folder removed last, so a rerun after a kill moves the rest."""
+    if not lake.exists(LEGACY_SENTIMENT):
+        return 0
+    target = DAY_DATASETS["enriched_post_sentiment"]
+    old = day_files(lake, target._replace(zone=STAGED), None)
+    for path in old:
+        lake.move(path, f"{target.zone}/{path.removeprefix(f'{STAGED}/')}")
+    lake.remove(LEGACY_SENTIMENT, recursive=True)
+    return len(old)
 
 
 def _format(name: str) -> str:

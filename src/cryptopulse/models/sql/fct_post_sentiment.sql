@@ -14,7 +14,7 @@ ranges = [
 ]
 */
 -- Scores and flags are computed in Python by `cryptopulse enrich` (cryptopulse.analysis) and land in
--- the staged zone (staged/post_sentiment/); until a post is enriched it has no row here, and the marts
+-- the lake's enriched zone (enriched/post_sentiment/); until a post is enriched it has no row here, and the marts
 -- count it without a sentiment. Only posts still in fct_post are kept. Scores are exact decimals (VADER
 -- rounds them to 4 and 3 places), so the marts' sums do not depend on the order rows are added in.
 select
@@ -35,7 +35,7 @@ select
     s.lexicon_version,
     -- partition
     s.date
-from stg_post_sentiment as s
+from enriched_post_sentiment as s
 inner join fct_post as p on p.post_id = s.post_id and p.source = s.source and p.date = s.date
 where s.date >= cast(:interval_start as date)
   and s.date < cast(:interval_end as date)
