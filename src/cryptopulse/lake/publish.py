@@ -34,8 +34,8 @@ from cryptopulse.engines import Engine
 from cryptopulse.interval import Interval
 from cryptopulse.lake.manifest import MANIFEST, read_manifest, write_manifest
 from cryptopulse.lake.store import Lake
-from cryptopulse.models.build import partition_filter
 from cryptopulse.models.registry import load_models
+from cryptopulse.sqltext import partition_filter
 
 __all__ = ["MANIFEST", "PublishedTable", "publish", "published_tables", "recover"]
 

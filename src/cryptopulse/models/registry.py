@@ -42,7 +42,6 @@ class Model:
     relationships: tuple[dict[str, str], ...] = ()
     ranges: tuple[dict[str, object], ...] = ()
     freshness: dict[str, object] | None = None
-    layer: str | None = None  # "dimensions", "facts" or "aggregates" when the name's prefix does not say (models/layers.py)
     depends_on: tuple[str, ...] = field(default=())
 
     @property
@@ -85,7 +84,6 @@ def _parse(name: str, text: str, model_names: set[str]) -> Model:
         relationships=tuple(meta.get("relationships", ())),
         ranges=tuple(meta.get("ranges", ())),
         freshness=meta.get("freshness"),
-        layer=meta.get("layer"),
         depends_on=tuple(sorted((tables & model_names) - {name})),
     )
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from cryptopulse.engines import Engine
 from cryptopulse.interval import Interval
-from cryptopulse.models.build import partition_filter
 from cryptopulse.models.registry import Model, load_models
+from cryptopulse.sqltext import partition_filter
 
 # Which fact table and date column each staged dataset lands in, for reconciliation.
 RECONCILED = {"coin_hourly": "fct_coin_hourly", "posts": "fct_post"}
