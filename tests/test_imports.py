@@ -2,6 +2,8 @@
 
 `models/` is SQL plus its registry and `engines/` runs it: neither imports the other, only the engine protocol,
 which imports nothing of the project at run time. The command line is a layer on top: no library module imports it.
+Readers (read, api, dashboard, status) never import the writing side; sources and staging nothing downstream of them.
+docs/ARCHITECTURE.md describes each package with these rules.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ class Rule:
     runtime_only: bool = False  # imports for type checkers only (`if TYPE_CHECKING:`) do not count
 
 
+def forbid(importers: tuple[str, ...], imported: tuple[str, ...], why: str) -> tuple[Rule, ...]:
+    """One rule per (importer, imported) package of the project."""
+    return tuple(Rule(f"cryptopulse.{a}", f"cryptopulse.{b}", why) for a in importers for b in imported)
+
+
+# The writing side of the pipeline, from the staged zone to the published version.
+WRITERS = ("staging", "engines", "models", "quality", "pipeline", "analysis", "orchestration", "sql_render")
 RULES = (
     Rule("cryptopulse.models", "cryptopulse.engines", "models are SQL + registry; engines run them (use cryptopulse.engine_protocol)"),
     Rule("cryptopulse.engines", "cryptopulse.models", "engines run SQL they are given; they do not know the models"),
@@ -31,6 +40,10 @@ RULES = (
          runtime_only=True),
     Rule("cryptopulse", "cryptopulse.cli", "the command line is the top layer: library modules never import it",
          allowed=("cryptopulse.cli",)),
+    *forbid(("read", "api", "dashboard", "status"), WRITERS,
+            "readers see only the published version, through cryptopulse.read.open_snapshot, never the warehouse"),
+    *forbid(("sources",), (*WRITERS, "read"), "sources fill the raw zone and know nothing downstream of it"),
+    *forbid(("staging",), WRITERS[1:], "staging turns raw into staged with its own DuckDB; it knows no warehouse"),
 )
 
 
@@ -89,6 +102,8 @@ def test_the_rules_see_a_forbidden_import(tmp_path):
     protocol += "from cryptopulse.config import Settings\n"
     (package / "engine_protocol.py").write_text(protocol)  # the type checkers' import is allowed, the other one not
     (package / "status.py").write_text("import cryptopulse.cli\n")
+    (package / "read").mkdir()
+    (package / "read" / "queries.py").write_text("from cryptopulse.engines import open_engine\n")
     assert [f.split(" (")[0] for f in violations(tmp_path / "src")] == [
         "cryptopulse/engine_protocol.py:4: cryptopulse.engine_protocol imports cryptopulse.config",
         "cryptopulse/engine_protocol.py:4: cryptopulse.engine_protocol imports cryptopulse.config.Settings",
@@ -96,5 +111,7 @@ def test_the_rules_see_a_forbidden_import(tmp_path):
         "cryptopulse/engines/duckdb.py:1: cryptopulse.engines.duckdb imports cryptopulse.models.registry",
         "cryptopulse/models/build.py:2: cryptopulse.models.build imports cryptopulse.engines.duckdb",
         "cryptopulse/models/build.py:2: cryptopulse.models.build imports cryptopulse.engines.duckdb.attach_sql",
+        "cryptopulse/read/queries.py:1: cryptopulse.read.queries imports cryptopulse.engines",
+        "cryptopulse/read/queries.py:1: cryptopulse.read.queries imports cryptopulse.engines.open_engine",
         "cryptopulse/status.py:1: cryptopulse.status imports cryptopulse.cli",
     ]
