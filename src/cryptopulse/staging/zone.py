@@ -83,12 +83,21 @@ class StagedRelation:
         return STAGED_COLUMNS[self.name]
 
 
+# Up to this many days, a day's files are looked up one by one rather than found by listing the whole dataset.
+LOOKUP_DAYS = 31
+
+
 def partition_dir(folder: str, day: dt.date, zone: str = STAGED) -> str:
     return f"{zone}/{folder}/date={day.isoformat()}"
 
 
 def day_files(lake: Lake, dataset: DayDataset, days: list[dt.date] | None, name: str | None = None) -> list[str]:
-    """Lake-relative files of `dataset` (or the files called `name` beside them) for `days` (None: every day) that exist."""
+    """Lake-relative files of `dataset` (or the files called `name` beside them) for `days` (None: every day) that exist.
+
+    A few days are looked up file by file; more are found by listing the dataset once (one listing of an object
+    store, where a lookup per file would be a request each)."""
+    if days is not None and len(days) <= LOOKUP_DAYS:
+        return sorted(f for f in {dataset.day_file(d, name) for d in days} if lake.exists(f))
     existing = sorted(lake.relative(p) for p in lake.fs.glob(lake.path(f"{dataset.zone}/{dataset.folder}/date=*/{name or dataset.file}")))
     if days is None:
         return existing
