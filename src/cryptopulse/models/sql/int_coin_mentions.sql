@@ -2,7 +2,6 @@
 grain = "one row per (post, coin) mention, with what the sentiment marts measure of it: author, hour, sentiment and bot/spam flag (once enriched), engagement weight"
 materialized = "incremental"
 partition = "date"
-layer = "aggregates"
 unique_key = ["source", "post_id", "coin_id"]
 not_null = ["coin_id", "source", "post_id", "time_key", "is_flagged", "weight"]
 ranges = [{ column = "weight", min = 1 }]

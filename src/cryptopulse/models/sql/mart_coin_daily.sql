@@ -2,7 +2,6 @@
 grain = "one row per tracked coin per UTC day: open/close price, return, posts, authors, sentiment, and z-scores of sentiment and post volume against the coin's own trailing 20 days; flagged posts left out"
 materialized = "incremental"
 partition = "date"
-layer = "aggregates"
 publish_partitioned = true
 unique_key = ["coin_id", "date"]
 not_null = ["coin_id", "date", "posts", "flagged_posts", "scored_posts", "unique_authors", "baseline_days"]

@@ -2,7 +2,6 @@
 grain = "one row per tracked coin per UTC hour: price, return, volume, posts, authors and sentiment; flagged (bot/spam) posts are left out of every measure but flagged_posts"
 materialized = "incremental"
 partition = "date"
-layer = "aggregates"
 publish_partitioned = true
 unique_key = ["coin_id", "time_key"]
 not_null = ["coin_id", "time_key", "ts_hour", "posts", "flagged_posts", "scored_posts", "unique_authors"]
