@@ -61,6 +61,22 @@ def test_corrupted_staged_zone_fails_the_gate_and_publishes_nothing(tiny, cli, k
     assert (check,) in failed
 
 
+def test_posts_with_negative_counts_fail_their_gates_rather_than_the_build(tiny, cli):
+    run(tiny)
+    before_published, before_tables = published_hashes(tiny.lake), table_hashes(tiny.warehouse)
+    day = Path(tiny.lake) / "staged/posts/date=2024-01-01/part-0.parquet"
+    duckdb.execute(  # every post of the day: one negative count, no other engagement (its weight would be ln 0)
+        f"COPY (SELECT * REPLACE (-1 AS reply_count, 0 AS like_count, 0 AS retweet_count, 0 AS quote_count, "
+        f"NULL AS score, 0 AS num_comments) FROM read_parquet('{day}')) TO '{day}.new' (FORMAT parquet)"
+    )
+    Path(f"{day}.new").replace(day)
+
+    result = cli.invoke(app, ["build", "--lake", tiny.lake, "--warehouse", tiny.warehouse])
+    assert result.exit_code == 1, result.output
+    assert "fct_post.range(reply_count in [0, inf])" in result.output
+    assert table_hashes(tiny.warehouse) == before_tables and published_hashes(tiny.lake) == before_published
+
+
 def test_building_days_that_were_never_staged_fails_the_gate(tiny, cli):
     run(tiny, Interval.parse("2024-01-01", "2024-01-02"))
     result = cli.invoke(app, ["build", "--start", "2024-01-01", "--end", "2024-01-03", "--lake", tiny.lake, "--warehouse", tiny.warehouse])

@@ -7,7 +7,10 @@ unique_key = ["source", "post_id"]
 not_null = ["post_id", "source", "created_at", "time_key", "text"]
 non_empty = true
 relationships = [{ column = "time_key", to = "dim_time.time_key" }]
-ranges = [{ column = "like_count", min = 0 }, { column = "retweet_count", min = 0 }, { column = "num_comments", min = 0 }]
+ranges = [
+    { column = "like_count", min = 0 }, { column = "retweet_count", min = 0 }, { column = "reply_count", min = 0 },
+    { column = "quote_count", min = 0 }, { column = "num_comments", min = 0 },
+]
 freshness = { column = "created_at" }
 */
 select

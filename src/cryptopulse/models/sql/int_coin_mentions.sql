@@ -20,10 +20,12 @@ select
     s.compound,
     coalesce(s.is_flagged, false) as is_flagged,
     -- engagement weight: 1 + ln(1 + likes, reposts, replies, quotes, Reddit score and comments), as an
-    -- exact decimal so that sums are exact and reruns give identical bits
+    -- exact decimal so that sums are exact and reruns give identical bits; a negative count (which fct_post's
+    -- range gates reject) counts as none here, so that such a post fails its gate instead of the build
     cast(1 + ln(
-        1 + coalesce(p.like_count, 0) + coalesce(p.retweet_count, 0) + coalesce(p.reply_count, 0)
-        + coalesce(p.quote_count, 0) + greatest(coalesce(p.score, 0), 0) + coalesce(p.num_comments, 0)
+        1 + greatest(coalesce(p.like_count, 0), 0) + greatest(coalesce(p.retweet_count, 0), 0)
+        + greatest(coalesce(p.reply_count, 0), 0) + greatest(coalesce(p.quote_count, 0), 0)
+        + greatest(coalesce(p.score, 0), 0) + greatest(coalesce(p.num_comments, 0), 0)
     ) as decimal(18, 12)) as weight,
     -- partition
     b.date
