@@ -34,9 +34,10 @@ class Engine(Protocol):
     def rollback(self) -> None: ...
     def attach_staged(self, lake: Lake, days: list[dt.date] | None) -> None: ...
 
-    def replace_rows(self, table: str, select: str, partition: str | None, interval: Interval | None) -> None:
+    def replace_rows(self, table: str, select: str, partition: str | None, interval: Interval | None) -> int | None:
         """Replace the rows of `table` whose `partition` lies in `interval` (every row when None) by those of `select`;
-        the table is created with `select`'s columns on first use."""
+        the table is created with `select`'s columns on first use. Returns the rows written when the write counted
+        them (None: the caller counts)."""
         ...
 
     def append_rows(self, table: str, columns: str, rows: list[tuple]) -> None:

@@ -2,17 +2,19 @@
 
 The warehouse is a folder or object-store URL (`CRYPTOPULSE_WAREHOUSE`; a `….duckdb` path becomes `….spark`):
 
-    _catalog/<table>.json          column types and partition column of each table
-    <table>/date=YYYY-MM-DD/*.parquet   rows, partitioned like the model (unpartitioned tables: one folder)
+    _catalog/<table>.json          column types, partition column and folder unit of each table
+    <table>/part_month=YYYY-MM-01/*.parquet   rows, one folder (one file) per month of the partition column
+                                   (unpartitioned tables: one folder; warehouses written before: one per day)
     _pending/<txn>/<table>-<n>/     rows written by a transaction that is still open
     _exports/<id>/                  a publish's export, on its way to the lake
 
-A transaction writes each replaced table's new rows under `_pending/` and shadows the table with a temp
-view (kept rows ∪ new rows), so later models and the gates read the new state. Commit replaces exactly
-the interval's partition folders with the new ones (what Spark's dynamic partition overwrite does at the
-end of a write, here at the end of the transaction) and removes replaced partitions that came out
-empty; rollback deletes `_pending/<txn>`. Nothing is ever appended to or merged into a data table. The log tables (quality_results,
-pipeline_runs) only ever grow, so they are appended to.
+A transaction writes, under `_pending/`, each replaced table's new rows plus the rows it keeps in the folders
+the interval touches (a day's run rewrites its month), in one Spark job that also counts the new rows; it
+shadows the table with a temp view (kept folders ∪ rewritten ones), so later models and the gates read the new
+state. Commit replaces exactly the touched folders with the new ones (what Spark's dynamic partition overwrite
+does at the end of a write, here at the end of the transaction) and removes touched folders that came out
+empty; rollback deletes `_pending/<txn>`. Nothing is ever appended to or merged into a data table. The log
+tables (quality_results, pipeline_runs) only ever grow, so they are appended to.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Observation
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, DateType, StringType, StructField, StructType
 from sqlglot import exp
@@ -44,22 +47,56 @@ from cryptopulse.staging.zone import SIDE_FILES, StagedRelation, seeds, staged_r
 CATALOG = "_catalog"
 PENDING = "_pending"
 EXPORTS = "_exports"
+MONTH_FOLDER = "part_month"  # the folder column of a partitioned table: the first day of its partition value's month
 
 
 @dataclass(frozen=True)
 class TableInfo:
-    """What the catalog keeps per table: its columns (in model order) and its partition column."""
+    """What the catalog keeps per table: its columns (in model order), its partition column and folder unit.
+
+    A partitioned table keeps one folder per month of its partition column (`part_month=2024-05-01`): a day
+    per folder would mean one small file per day and table, which Spark writes, lists and opens slowly.
+    Warehouses written before kept one folder per day (`date=2024-05-01`); their catalogs say nothing of folders.
+    """
 
     schema: StructType
     partition: str | None
+    folders: str = "month"
 
     def to_json(self) -> bytes:
-        return json.dumps({"schema": self.schema.jsonValue(), "partition": self.partition}, indent=1).encode()
+        meta = {"schema": self.schema.jsonValue(), "partition": self.partition, "folders": self.folders}
+        return json.dumps(meta, indent=1).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> TableInfo:
         meta = json.loads(data)
-        return cls(StructType.fromJson(meta["schema"]), meta["partition"])
+        return cls(StructType.fromJson(meta["schema"]), meta["partition"], meta.get("folders", "day"))
+
+    @property
+    def folder_column(self) -> str | None:
+        """The column Spark partitions the files by: the partition column itself (day folders) or `part_month`."""
+        if self.partition is None:
+            return None
+        return self.partition if self.folders == "day" else MONTH_FOLDER
+
+    def with_folder(self, rows: DataFrame) -> DataFrame:
+        """`rows` plus the folder column, when it is not the partition column itself."""
+        if self.folder_column in (None, self.partition):
+            return rows
+        return rows.withColumn(MONTH_FOLDER, F.trunc(F.col(self.partition), "month"))
+
+    def touched(self, interval: Interval | None) -> Column | None:
+        """The rows in the folders that `interval` overlaps (whole months); None when the whole table is replaced."""
+        if self.partition is None or interval is None:
+            return None
+        if self.folders == "day":
+            return in_partitions(self.partition, interval)
+        value = F.col(self.partition)
+        return (value >= F.lit(month_start(interval.start))) & (value < F.lit(next_month(interval.end - dt.timedelta(days=1))))
+
+    def folder_end(self, start: dt.date) -> dt.date:
+        """The day after the last day of the folder that starts on `start`."""
+        return start + dt.timedelta(days=1) if self.folders == "day" else next_month(start)
 
 
 @dataclass(frozen=True)
@@ -140,8 +177,9 @@ class SparkEngine:
         self._show_committed()
 
     # -- writing tables --------------------------------------------------------------------------
-    def replace_rows(self, table: str, select: str, partition: str | None, interval: Interval | None) -> None:
-        """Replace the rows of `table` in `interval`'s partitions (all rows when None) by the rows of `select`."""
+    def replace_rows(self, table: str, select: str, partition: str | None, interval: Interval | None) -> int | None:
+        """Replace the rows of `table` in `interval`'s partitions (all rows when None) by the rows of `select`;
+        returns the rows written, counted by the write itself (no second job), or None when Spark kept no count."""
         autocommit = self.txn is None
         if autocommit:
             self.begin()
@@ -151,16 +189,21 @@ class SparkEngine:
             rows = rows.where(replaced)
         existed = table in self.tables
         info = self.tables.setdefault(table, TableInfo(nullable(rows.schema), partition))
+        counted = Observation()
+        new = rows.select(*[F.col(f.name).cast(f.dataType) for f in info.schema.fields]).observe(counted, F.count(F.lit(1)).alias("rows"))
+        touched = info.touched(interval)
+        if existed and touched is not None and info.folders == "month":  # the touched months' other days, written again
+            new = new.unionByName(self.spark.table(table).where(touched & ~replaced))
         pending = f"{PENDING}/{self.txn}/{table}-{len(self.changes)}"
-        typed = rows.select(*[F.col(f.name).cast(f.dataType) for f in info.schema.fields])
-        self._write(typed, pending, partition)
+        self._write(info.with_folder(new), pending, info.folder_column)
         self.changes.append(Change(table, pending, partition, interval))
         new_state = self._read(table, pending)
-        if existed and replaced is not None:
-            new_state = self.spark.table(table).where(~replaced | replaced.isNull()).unionByName(new_state)
+        if existed and touched is not None:
+            new_state = self.spark.table(table).where(~touched | touched.isNull()).unionByName(new_state)
         new_state.createOrReplaceTempView(table)
         if autocommit:
             self.commit()
+        return _observed(counted)
 
     def append_rows(self, table: str, columns: str, rows: list[tuple]) -> None:
         """Append `rows` to a log table (created on first use with the DuckDB-typed `columns`)."""
@@ -172,7 +215,7 @@ class SparkEngine:
         self._read(table).createOrReplaceTempView(table)
 
     def _apply(self, change: Change) -> None:
-        """Swap the change's folders into its table: the whole table, or exactly the replaced partitions.
+        """Swap the change's folders into its table: the whole table, or exactly the folders the interval touches.
 
         This is the commit of Spark's dynamic partition overwrite (write aside, then replace each partition
         folder), done once per transaction so that a failed gate leaves every table as it was.
@@ -181,9 +224,9 @@ class SparkEngine:
             self.store.remove(change.table, recursive=True)
             self._move_folder(change.pending, change.table)
             return
-        new = self._partition_dirs(change.pending)
-        for name, value in self._partition_dirs(change.table).items():
-            if name not in new and change.interval.start <= value < change.interval.end:
+        info, new = self.tables[change.table], self._partition_dirs(change.pending)
+        for name, start in self._partition_dirs(change.table).items():
+            if name not in new and start < change.interval.end and info.folder_end(start) > change.interval.start:
                 self.store.remove(f"{change.table}/{name}", recursive=True)
         for name in new:
             self.store.remove(f"{change.table}/{name}", recursive=True)
@@ -196,14 +239,15 @@ class SparkEngine:
         else:
             self.store.fs.mv(self.store.path(src), self.store.path(dst), recursive=True)
 
-    def _write(self, rows: DataFrame, relpath: str, partition: str | None) -> None:
-        writer = rows.write.mode("overwrite")
-        if partition:
-            writer = writer.partitionBy(partition)
+    def _write(self, rows: DataFrame, relpath: str, folder: str | None) -> None:
+        """One job: the rows shuffled by `folder`, so that each folder gets one file (unpartitioned: one file)."""
+        writer = (rows.repartition(folder) if folder else rows.repartition(1)).write.mode("overwrite")
+        if folder:
+            writer = writer.partitionBy(folder)
         writer.parquet(self._uri(relpath))
 
     def _partition_dirs(self, relpath: str) -> dict[str, dt.date]:
-        """`{'date=2024-01-01': date(2024, 1, 1), …}` for the partition folders under `relpath`."""
+        """`{'part_month=2024-01-01': date(2024, 1, 1), …}` for the partition folders under `relpath`."""
         if not self.store.exists(relpath):
             return {}
         found = {}
@@ -312,6 +356,14 @@ class SparkEngine:
                 self.store.fs.get(self.store.path(parts[0]), str(out))
 
 
+def _observed(counted: Observation) -> int | None:
+    """The rows an observed write counted; None when Spark found its input empty and optimised the count away."""
+    try:
+        return counted.get["rows"]
+    except Py4JJavaError:  # an empty row: no metrics were collected
+        return None
+
+
 def _typed(value: object, kind: DataType) -> object:
     """A JSON value as the Python value Spark expects for `kind` (dates arrive as ISO strings)."""
     return dt.date.fromisoformat(value) if isinstance(kind, DateType) and isinstance(value, str) else value
@@ -322,6 +374,15 @@ def in_partitions(partition: str | None, interval: Interval | None) -> Column | 
     if partition is None or interval is None:
         return None
     return (F.col(partition) >= F.lit(interval.start)) & (F.col(partition) < F.lit(interval.end))
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(day: dt.date) -> dt.date:
+    """The first day of the month after `day`'s."""
+    return (month_start(day) + dt.timedelta(days=32)).replace(day=1)
 
 
 def nullable(schema: StructType) -> StructType:

@@ -35,7 +35,9 @@ class Replacement:
 
     def apply(self, engine: Engine) -> int:
         """Replace the rows on `engine`; returns the rows the table now holds in the replaced partitions."""
-        engine.replace_rows(self.table, self.select, self.partition, self.interval)
+        written = engine.replace_rows(self.table, self.select, self.partition, self.interval)
+        if written is not None:  # counted while writing (Spark: a count would be a job of its own)
+            return written
         where = partition_filter(self.partition, self.interval) if self.interval else "1 = 1"
         return engine.fetchall(f"SELECT count(*) FROM {self.table} WHERE {where}")[0][0]
 

@@ -22,8 +22,14 @@ LOCAL_CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
-    "spark.sql.shuffle.partitions": "16",
-    # list a table's day-partitions in the driver rather than with a Spark job (fast on one machine)
+    # adaptive execution (spark.sql.shuffle.partitions: 4 per core, below): shuffles are coalesced to ~64 MB
+    # partitions, as the data of a run is small next to Spark's defaults and every task has a fixed cost
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
+    # the staged zone is one small file per day: pack many into one scan task rather than ~30
+    "spark.sql.files.openCostInBytes": "1048576",
+    # list a table's partitions in the driver rather than with a Spark job (fast on one machine)
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
     "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
 }
@@ -47,8 +53,9 @@ def spark_session(settings: Settings) -> SparkSession:
 
 
 def local_conf(settings: Settings) -> dict[str, str]:
-    """`LOCAL_CONF` plus the driver memory and spill directory from the settings."""
+    """`LOCAL_CONF` plus shuffle partitions (4 per core), the driver memory and spill directory from the settings."""
     conf = dict(LOCAL_CONF)
+    conf["spark.sql.shuffle.partitions"] = str(4 * (settings.threads or os.cpu_count() or 1))
     if settings.memory_limit:
         conf["spark.driver.memory"] = spark_memory(settings.memory_limit)
     if settings.temp_directory:
