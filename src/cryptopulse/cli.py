@@ -14,10 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cryptopulse import status as status_mod
 from cryptopulse.api.cli import register as register_api
 from cryptopulse.cli_support import (
     ConfigOpt,
@@ -43,8 +41,9 @@ from cryptopulse.pipeline import RunReport, build_step, publish_step, run, run_i
 from cryptopulse.sources.landing import IngestReport
 from cryptopulse.staging import StageResult
 
-if TYPE_CHECKING:  # the analysis modules import pandas: only the commands that use them load them
+if TYPE_CHECKING:  # the analysis modules import pandas, status the readers: only the commands that use them load them
     from cryptopulse.analysis.enrich import EnrichReport
+    from cryptopulse.status import Status
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
@@ -66,6 +65,8 @@ def generate(
 
 
 def do_generate(settings: Settings, scale: float, seed: int, quiet: bool = False):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from cryptopulse.sources.synthetic import generate as generate_dataset
 
     positive(scale, "--scale")
@@ -259,6 +260,8 @@ def sql(
     lake: LakeOpt = None,
 ) -> None:
     """Run a read-only query over the published version (one view per published table; nothing else is reachable)."""
+    from cryptopulse import status as status_mod
+
     with user_errors():
         columns, rows = status_mod.query(lake_from(config, lake), query)
         if as_csv:
@@ -477,6 +480,8 @@ def import_prices_cmd(
 @app.command()
 def status(config: ConfigOpt = None, lake: LakeOpt = None) -> None:
     """What is published (version, tables, row counts), the last runs and the last check results."""
+    from cryptopulse import status as status_mod
+
     with user_errors():
         target = lake_from(config, lake)
         info = status_mod.collect(target)
@@ -484,7 +489,7 @@ def status(config: ConfigOpt = None, lake: LakeOpt = None) -> None:
         print_runs(info)
 
 
-def print_published(info: status_mod.Status, lake: Lake) -> None:
+def print_published(info: Status, lake: Lake) -> None:
     if info.version is None:
         console.print(f"nothing published yet in {lake.uri('published')} — run `cryptopulse run`", highlight=False)
         return
@@ -498,7 +503,7 @@ def print_published(info: status_mod.Status, lake: Lake) -> None:
     console.print(t)
 
 
-def print_runs(info: status_mod.Status) -> None:
+def print_runs(info: Status) -> None:
     if not info.runs:
         console.print("no runs recorded yet")
         return

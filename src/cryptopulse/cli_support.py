@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -17,16 +18,31 @@ from cryptopulse.extras import missing_extra
 from cryptopulse.interval import Interval, IntervalError
 from cryptopulse.lake import Lake, LakeError
 from cryptopulse.pipeline import GateFailed, NothingToRun
-from cryptopulse.sources.http import SourceError
-from cryptopulse.sources.importers.errors import ImportFileError
-from cryptopulse.status import QueryRefused
 
 err = Console(stderr=True, soft_wrap=True)
 
-USER_ERRORS = (
-    UsageError, ConfigError, IntervalError, LakeError, EngineError, NothingToRun, SourceError, ImportFileError, QueryRefused,
-    FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError,
-)
+
+
+@functools.cache
+def user_error_types() -> tuple[type[BaseException], ...]:
+    """The errors a user causes (one line, exit 2). Those of the sources, importers and readers are imported here,
+    when an error is being judged, so that a command that does not use them does not load them (httpx, …)."""
+    from cryptopulse.sources.http import SourceError
+    from cryptopulse.sources.importers.errors import ImportFileError
+    from cryptopulse.status import QueryRefused
+
+    return (
+        UsageError, ConfigError, IntervalError, LakeError, EngineError, NothingToRun, SourceError, ImportFileError,
+        QueryRefused, FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError,
+    )
+
+
+def __getattr__(name: str) -> object:
+    """`USER_ERRORS`: `user_error_types()`, for callers that want the tuple as a name."""
+    if name == "USER_ERRORS":
+        return user_error_types()
+    raise AttributeError(name)
+
 
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="TOML settings file (default: ./cryptopulse.toml if present).")]
 LakeOpt = Annotated[str | None, typer.Option("--lake", help="Lake root (default: $CRYPTOPULSE_LAKE or ./data/lake).")]
@@ -50,12 +66,12 @@ def user_errors() -> Iterator[None]:
             err.print(f"  also failed: {f.label} ({f.failing_rows} rows)")
         err.print("Nothing was published; the warehouse keeps its previous state. See `cryptopulse status`.")
         raise typer.Exit(1) from None
-    except USER_ERRORS as e:
-        err.print(f"[red]error:[/] {escape(one_line(e))}", highlight=False)
-        raise typer.Exit(2) from None
-    except ImportError as e:  # an optional extra that is not installed: name it; any other import error is a bug
-        extra = missing_extra(e)
-        if extra is None:
+    except Exception as e:
+        if isinstance(e, user_error_types()):
+            err.print(f"[red]error:[/] {escape(one_line(e))}", highlight=False)
+            raise typer.Exit(2) from None
+        extra = missing_extra(e) if isinstance(e, ImportError) else None  # an optional extra that is not installed
+        if extra is None:  # any other error is a bug: its traceback is what to report
             raise
         err.print(f"[red]error:[/] {escape(str(extra))}", highlight=False)
         raise typer.Exit(2) from None
