@@ -68,6 +68,15 @@ def small_built(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Se
     return settings
 
 
+@pytest.fixture
+def small_built_copy(small_built: Settings, tmp_path: Path) -> Settings:
+    """A private copy of `small_built` (its lake and warehouse): the small raw zone run whole, for a test to change."""
+    settings = settings_for(tmp_path)
+    shutil.copytree(small_built.lake, settings.lake)
+    shutil.copy(small_built.warehouse, settings.warehouse)
+    return settings
+
+
 @pytest.fixture(scope="session")
 def small_enriched(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The small raw zone run, then scored and flagged (`enrich`, unpublished), once per session; shared, read only."""

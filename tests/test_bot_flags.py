@@ -10,7 +10,6 @@ import pandas as pd
 from cryptopulse.analysis.enrich import enrich
 from cryptopulse.analysis.flags import flag_posts, normalize
 from cryptopulse.lake import Lake
-from cryptopulse.pipeline import run
 from realdata import real
 
 
@@ -64,8 +63,8 @@ def test_every_retweet_storm_in_the_real_btc_tweets_is_flagged():
     assert 0.3 < flagged.mean() < 0.7  # what is reported in docs/SENTIMENT.md
 
 
-def test_planted_bots_are_caught_with_precision_and_recall_of_at_least_095(small):
-    run(small)
+def test_planted_bots_are_caught_with_precision_and_recall_of_at_least_095(small_built_copy):
+    small = small_built_copy
     report = enrich(small, workers=1, publish=False)
     bots = json.loads(Lake(small.lake).read_bytes("raw/synthetic/manifest.json"))["bots"]
     con = duckdb.connect(small.warehouse, read_only=True)

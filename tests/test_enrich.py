@@ -23,6 +23,7 @@ from cryptopulse.cli import app
 from cryptopulse.interval import Interval
 from cryptopulse.lake import Lake
 from cryptopulse.pipeline import run
+from cryptopulse.staging.common import staged_extent
 
 ENRICHED = ("fct_post_sentiment", "mart_coin_hourly", "mart_coin_daily")
 
@@ -35,8 +36,9 @@ def count(settings, sql: str) -> int:
         con.close()
 
 
-def test_enrich_scores_only_unscored_posts_and_reruns_change_nothing(small):
-    whole = run(small).interval
+def test_enrich_scores_only_unscored_posts_and_reruns_change_nothing(small_built_copy):
+    small = small_built_copy
+    whole = staged_extent(Lake(small.lake))
     half = Interval(whole.start, whole.start + (whole.end - whole.start) / 2)
     first = enrich(small, half, workers=1)
     assert first.posts_scored == count(small, f"SELECT count(*) FROM fct_post WHERE date < DATE '{half.end}'") > 1_000
@@ -57,8 +59,9 @@ def test_enrich_scores_only_unscored_posts_and_reruns_change_nothing(small):
     assert published["mart_coin_hourly"][0] > 0
 
 
-def test_enrich_in_two_halves_equals_one_enrich(small):
-    whole = run(small).interval
+def test_enrich_in_two_halves_equals_one_enrich(small_built_copy):
+    small = small_built_copy
+    whole = staged_extent(Lake(small.lake))
     half = Interval(whole.start, whole.start + (whole.end - whole.start) / 2)
     assert enrich(small, half, workers=1, publish=False).rebuilt == [str(half.start), str(whole.end)]
     assert enrich(small, workers=1, publish=False).rebuilt == [str(half.end), str(whole.end)]
@@ -68,8 +71,8 @@ def test_enrich_in_two_halves_equals_one_enrich(small):
     assert table_hashes(small.warehouse, ENRICHED) == halves
 
 
-def test_a_pipeline_run_after_enrich_keeps_the_scores_and_marts(small):
-    run(small)
+def test_a_pipeline_run_after_enrich_keeps_the_scores_and_marts(small_built_copy):
+    small = small_built_copy
     enrich(small, workers=1, publish=False)
     before = table_hashes(small.warehouse)
     run(small)  # restages and rebuilds every model, marts included, from the landed scores
@@ -103,10 +106,10 @@ def test_cli_enrich_and_analyze(small, cli):
     assert cli.invoke(app, ["enrich", "--workers", "0", *opts]).exit_code == 2
 
 
-def test_landed_scores_and_flags_equal_vadersentiment_and_the_flags_of_each_day_per_post(small):
+def test_landed_scores_and_flags_equal_vadersentiment_and_the_flags_of_each_day_per_post(small_built_copy):
     """What enrich lands per post equals a plain per-post computation: vaderSentiment's `polarity_scores` of the
     cleaned text (crypto words added), the flags of the day's posts from a pandas frame; one file per day, in key order."""
-    run(small)
+    small = small_built_copy
     enrich(small, publish=False)  # every core: the scorer's process pool and its cache across months
     con = duckdb.connect(small.warehouse, read_only=True)
     try:
