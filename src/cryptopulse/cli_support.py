@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from click import UsageError
 from rich.console import Console
 from rich.markup import escape
 
@@ -18,6 +17,11 @@ from cryptopulse.extras import missing_extra
 from cryptopulse.interval import Interval, IntervalError
 from cryptopulse.lake import Lake, LakeError
 from cryptopulse.pipeline import GateFailed, NothingToRun
+
+
+class UsageError(Exception):
+    """A mistake in a command's options or arguments: one line, exit code 2 (`user_errors`)."""
+
 
 err = Console(stderr=True, soft_wrap=True)
 
