@@ -1,13 +1,12 @@
 """Reruns change nothing, and adjacent intervals add up to one run over their union.
 
 The reference "one run over the whole interval" is the session's `small_built`; tests that rerun work on a private
-copy of it (its lake and warehouse), so each test costs only the runs it is about.
+copy of it (`small_built_copy`), so each test costs only the runs it is about.
 """
 
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 from conftest import published_hashes, settings_for, table_hashes
 from cryptopulse.config import Settings
@@ -18,21 +17,13 @@ from cryptopulse.staging.common import staged_extent
 from cryptopulse.staging.run import raw_extent
 
 
-def private_copy(built: Settings, root: Path) -> Settings:
-    """A copy of a built lake and warehouse that a test may run again."""
-    copy = settings_for(root)
-    shutil.copytree(built.lake, copy.lake)
-    shutil.copy(built.warehouse, copy.warehouse)
-    return copy
-
-
 def whole_interval(built: Settings) -> Interval:
     return staged_extent(Lake(built.lake))
 
 
-def test_running_the_same_interval_twice_gives_identical_tables(small_built, tmp_path):
+def test_running_the_same_interval_twice_gives_identical_tables(small_built, small_built_copy):
     tables, published = table_hashes(small_built.warehouse), published_hashes(small_built.lake)
-    again = private_copy(small_built, tmp_path)
+    again = small_built_copy
     second = run(again, whole_interval(small_built))
     assert second.interval == whole_interval(small_built)
     assert table_hashes(again.warehouse) == tables
@@ -51,9 +42,9 @@ def test_adjacent_intervals_equal_one_run_over_their_union(small_built, small_ra
     assert table_hashes(split.warehouse) == table_hashes(small_built.warehouse)
 
 
-def test_rerunning_one_day_inside_a_built_range_changes_nothing(small_built, tmp_path):
+def test_rerunning_one_day_inside_a_built_range_changes_nothing(small_built, small_built_copy):
     whole = whole_interval(small_built)
-    built = private_copy(small_built, tmp_path)
+    built = small_built_copy
     day = whole.start + (whole.end - whole.start) / 3
     run(built, Interval.covering(day, day))
     assert table_hashes(built.warehouse) == table_hashes(small_built.warehouse)

@@ -41,13 +41,6 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     )
 
 
-def __getattr__(name: str) -> object:
-    """`USER_ERRORS`: `user_error_types()`, for callers that want the tuple as a name."""
-    if name == "USER_ERRORS":
-        return user_error_types()
-    raise AttributeError(name)
-
-
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="TOML settings file (default: ./cryptopulse.toml if present).")]
 LakeOpt = Annotated[str | None, typer.Option("--lake", help="Lake root (default: $CRYPTOPULSE_LAKE or ./data/lake).")]
 WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="Warehouse (default: $CRYPTOPULSE_WAREHOUSE).")]

@@ -18,7 +18,7 @@ STEPS = ("stage", "build", "publish")
 
 def main(argv: list[str] | None = None) -> int:
     # imported here, so that locating this file (`job.__file__`, e.g. while Airflow parses a DAG) stays cheap
-    from cryptopulse.cli_support import USER_ERRORS, interval_from
+    from cryptopulse.cli_support import interval_from, user_error_types
     from cryptopulse.config import load_settings
     from cryptopulse.pipeline import GateFailed, build_step, publish_step, run, stage_step
 
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     except GateFailed as e:
         print(f"cryptopulse: {e}", file=sys.stderr)
         return 1
-    except (*USER_ERRORS, ValueError) as e:
+    except (*user_error_types(), ValueError) as e:
         print(f"cryptopulse: error: {e}", file=sys.stderr)
         return 2
     print(json.dumps(summary, default=str))
