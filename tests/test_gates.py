@@ -9,8 +9,12 @@ import pytest
 
 from conftest import published_hashes, table_hashes
 from cryptopulse.cli import app
+from cryptopulse.engines import open_engine
 from cryptopulse.interval import Interval
+from cryptopulse.models.registry import load_models
 from cryptopulse.pipeline import run
+from cryptopulse.quality import run_checks
+from cryptopulse.quality.checks import all_checks
 
 STAGED_DAY = "staged/coin_hourly/date=2024-01-01/part-0.csv"
 
@@ -82,3 +86,31 @@ def test_building_days_that_were_never_staged_fails_the_gate(tiny, cli):
     result = cli.invoke(app, ["build", "--start", "2024-01-01", "--end", "2024-01-03", "--lake", tiny.lake, "--warehouse", tiny.warehouse])
     assert result.exit_code == 1
     assert "staged_coverage" in result.output and "2024-01-02" in result.output
+
+
+def test_each_gate_counts_in_the_shared_query_what_its_own_query_returns(tiny):
+    """The gates are counted together (one scan per model's rows); each count must equal its violations query's."""
+    interval = run(tiny).interval
+    con = duckdb.connect(tiny.warehouse)
+    for model in load_models():  # break every kind of check: duplicates, nulls, out-of-range values, stale rows
+        con.execute(f"INSERT INTO {model.name} SELECT * FROM {model.name} LIMIT 2")
+        for col in model.not_null:
+            con.execute(f"UPDATE {model.name} SET {col} = NULL WHERE rowid IN (SELECT rowid FROM {model.name} LIMIT 1 OFFSET 1)")
+        for rng in model.ranges:
+            wrong = rng["min"] - 1 if "min" in rng else rng["max"] + 1
+            con.execute(f"UPDATE {model.name} SET {rng['column']} = {wrong} WHERE rowid IN (SELECT rowid FROM {model.name} LIMIT 3)")
+        if model.freshness:
+            con.execute(f"UPDATE {model.name} SET {model.freshness['column']} = {model.freshness['column']} - INTERVAL 400 DAY")
+    con.execute("UPDATE fct_coin_hourly SET coin_id = 'not-a-coin' WHERE rowid IN (SELECT rowid FROM fct_coin_hourly LIMIT 1 OFFSET 2)")
+    con.execute("DELETE FROM agg_coin_monthly")  # empty
+    con.close()
+
+    engine = open_engine(tiny)
+    try:
+        results = run_checks(engine, interval)
+        expected = [engine.fetchall(f"SELECT count(*) FROM ({c.violations_sql}) AS v")[0][0] for c in all_checks(interval, 36)]
+    finally:
+        engine.close()
+    assert [r.failing_rows for r in results] == expected
+    failed = {r.name.split("(")[0] for r in results if not r.passed}
+    assert {"non_empty", "not_null", "range", "unique", "freshness", "relationship"} <= failed, failed
