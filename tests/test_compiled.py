@@ -63,3 +63,22 @@ def test_a_run_with_a_warm_cache_does_not_import_sqlglot(cache_home):
     env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
     runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True) for _ in range(2)]
     assert [r.stdout.strip() for r in runs] == ["True", "False"]  # the first fills the cache, the second reads it
+
+
+def test_a_daily_run_with_a_warm_cache_imports_neither_sqlglot_nor_pandas(cache_home, tiny):
+    """The daily increment is a process: libraries it does not need are start-up time (issue 17, goal 2)."""
+    code = (
+        "import sys\n"
+        "from cryptopulse.cli import main\n"
+        "sys.argv = ['cryptopulse', 'run', '--start', '2024-01-01', '--end', '2024-01-02', '--json']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+        "print(sorted(m for m in ('sqlglot', 'pandas') if m in sys.modules), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "CRYPTOPULSE_LAKE": tiny.lake, "CRYPTOPULSE_WAREHOUSE": tiny.warehouse}
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True) for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr[-2000:]
+    assert '"status": "ok"' in runs[1].stdout
+    assert runs[1].stderr.strip().splitlines()[-1] == "[]"

@@ -178,8 +178,8 @@ def _publish_table(
 
 def _rows(table: DeltaTable) -> int:
     """The table's rows from its log (each data file's `numRecords`, written by `_add`): no query on the engine,
-    which is a whole job on Spark."""
-    counts = pa.table(table.get_add_actions(flatten=True)).column("num_records")
+    which is a whole job on Spark. Read as a stream: `pa.table()` would first import pandas to rule out a DataFrame."""
+    counts = pa.RecordBatchReader.from_stream(table.get_add_actions(flatten=True)).read_all().column("num_records")
     return int(pc.sum(counts).as_py() or 0)
 
 
