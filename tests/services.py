@@ -171,24 +171,28 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
 
 # Spark sized for test data: loopback only, no UI, 2 shuffle partitions (not 200), warnings only in the log, and a
 # driver JVM that compiles with C1 only (short runs: ~15 % faster here, and no C2 threads competing for the 2 cores)
-SPARK_CONF = {
+# The tests' Spark: what a local run uses (LOCAL_CONF), with a JVM tuned for short jobs and a small shuffle.
+TEST_SPARK_CONF = {
     "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m",
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.driver.host": "127.0.0.1",
-    "spark.driver.bindAddress": "127.0.0.1",
     "spark.sql.shuffle.partitions": "2",
     "spark.log.level": "WARN",
 }
 
 
+def spark_conf() -> dict[str, str]:
+    """LOCAL_CONF (loopback, no UI, adaptive execution, driver-side listing) plus TEST_SPARK_CONF."""
+    from cryptopulse.spark.session import LOCAL_CONF
+
+    return {**LOCAL_CONF, **TEST_SPARK_CONF}
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
-    """One local Spark session (local[2], SPARK_CONF) for the whole session; the Spark engine picks up the active one."""
+    """One local Spark session (local[2], `spark_conf()`) for the whole session; the Spark engine picks up the active one."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master("local[2]")
-    for key, value in SPARK_CONF.items():
+    for key, value in spark_conf().items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     yield session
@@ -197,7 +201,7 @@ def spark() -> Iterator[SparkSession]:
 
 @pytest.fixture(scope="session")
 def spark_conf_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SPARK_CONF_DIR whose spark-defaults.conf holds SPARK_CONF, for applications started with spark-submit."""
+    """A SPARK_CONF_DIR whose spark-defaults.conf holds `spark_conf()`, for applications started with spark-submit."""
     folder = tmp_path_factory.mktemp("spark-conf")
-    (folder / "spark-defaults.conf").write_text("".join(f"{key} {value}\n" for key, value in SPARK_CONF.items()))
+    (folder / "spark-defaults.conf").write_text("".join(f"{key} {value}\n" for key, value in spark_conf().items()))
     return folder
