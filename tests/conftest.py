@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -40,14 +43,35 @@ def tiny(tmp_path: Path) -> Settings:
     return settings
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder `build` fills once per test run, shared by the xdist workers: the first worker to ask builds it under a
+    file lock, the others wait for it and reuse it. Callers copy it before writing."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder, above each worker's
+    folder, done = shared / f"built-{name}", shared / f"built-{name}.done"
+    with open(shared / f"built-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            build(folder)
+            done.touch()
+    return folder
+
+
+def private_copy(tmp_path_factory: pytest.TempPathFactory, built: Path, name: str) -> Settings:
+    """This worker's own copy of a shared built lake and warehouse (DuckDB locks a file a process writes)."""
+    settings = settings_for(tmp_path_factory.mktemp(name))
+    shutil.copytree(built / "lake", settings.lake)
+    shutil.copy(built / "warehouse.duckdb", settings.warehouse)
+    return settings
+
+
 @pytest.fixture(scope="session")
 def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A raw zone generated once per session at scale 0.01; tests copy it before writing."""
+    """A raw zone generated once per test run at scale 0.01; tests copy it before writing."""
     from cryptopulse.sources.synthetic import generate
 
-    root = tmp_path_factory.mktemp("small-raw")
-    generate(Lake(str(root / "lake")), scale=SMALL_SCALE, seed=7)
-    return root / "lake"
+    return built_once(tmp_path_factory, "small-raw", lambda root: generate(Lake(str(root / "lake")), scale=SMALL_SCALE, seed=7)) / "lake"
 
 
 @pytest.fixture
@@ -59,13 +83,15 @@ def small(tmp_path: Path, small_raw: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def small_built(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The small raw zone run once per session (DuckDB), shared: only for tests that read and never write it."""
+    """The small raw zone run once per test run (DuckDB), shared: only for tests that read and never write it."""
     from cryptopulse.pipeline import run
 
-    settings = settings_for(tmp_path_factory.mktemp("small-built"))
-    shutil.copytree(small_raw, settings.lake)
-    run(settings)
-    return settings
+    def build(root: Path) -> None:
+        settings = settings_for(root)
+        shutil.copytree(small_raw, settings.lake)
+        run(settings)
+
+    return private_copy(tmp_path_factory, built_once(tmp_path_factory, "small-built", build), "small-built")
 
 
 @pytest.fixture
@@ -79,15 +105,17 @@ def small_built_copy(small_built: Settings, tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def small_enriched(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The small raw zone run, then scored and flagged (`enrich`, unpublished), once per session; shared, read only."""
+    """The small raw zone run, then scored and flagged (`enrich`, unpublished), once per test run; shared, read only."""
     from cryptopulse.analysis.enrich import enrich
     from cryptopulse.pipeline import run
 
-    settings = settings_for(tmp_path_factory.mktemp("small-enriched"))
-    shutil.copytree(small_raw, settings.lake)
-    run(settings)
-    enrich(settings, workers=1, publish=False)
-    return settings
+    def build(root: Path) -> None:
+        settings = settings_for(root)
+        shutil.copytree(small_raw, settings.lake)
+        run(settings)
+        enrich(settings, workers=1, publish=False)
+
+    return private_copy(tmp_path_factory, built_once(tmp_path_factory, "small-enriched", build), "small-enriched")
 
 
 @pytest.fixture
