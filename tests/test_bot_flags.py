@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 
 from cryptopulse.analysis.enrich import enrich
-from cryptopulse.analysis.flags import flag_posts, normalize
+from cryptopulse.analysis.flags import NORMALIZED_SQL, flag_posts, normalize
 from cryptopulse.lake import Lake
 from realdata import real
 
@@ -48,6 +48,44 @@ def test_giveaway_airdrop_and_shill_patterns():
 
 def test_normalized_text_ignores_retweet_prefix_urls_mentions_case_and_punctuation():
     assert normalize("RT @bob: Hello &amp; $BTC!! https://t.co/x @carol") == normalize("hello & $btc") == "hello $btc"
+
+
+def test_copies_add_the_busier_neighbouring_hour_of_the_same_day_only():
+    def storm(hours: list[tuple[str, int]]) -> list[bool]:  # (hour of the day, accounts posting the text in it)
+        rows = [("wen moon", f"{hour}-{i}", f"{hour}:30:00") for hour, accounts in hours for i in range(accounts)]
+        return flag_posts(posts(rows))["is_copy_storm"].tolist()
+
+    # 11:00 has 5 + the busier of 10:00 (4) and 12:00 (5) = 10; 10:00 has 4 + 5 = 9; 12:00 has 5 + 5 = 10
+    assert storm([("2024-01-01 10", 4), ("2024-01-01 11", 5), ("2024-01-01 12", 5)]) == [False] * 4 + [True] * 10
+    assert not any(storm([("2024-01-01 10", 3), ("2024-01-01 11", 4), ("2024-01-01 12", 3)]))  # 4 + 3, not 4 + 3 + 3
+    assert not any(storm([("2024-01-01 10", 5), ("2024-01-01 12", 5)]))  # an hour between: not neighbours
+    # neighbours across midnight do not add up (each day holds ten copies, none within two hours)
+    assert not any(storm([("2024-01-01 05", 5), ("2024-01-01 23", 5), ("2024-01-02 00", 5), ("2024-01-02 06", 5)]))
+    assert storm([("2024-01-01 05", 5), ("2024-01-01 22", 5), ("2024-01-01 23", 5)]) == [False] * 5 + [True] * 10
+
+
+# What NORMALIZED_SQL stands for, step by step: the retweet prefix removed; lower case; URLs and @mentions made a space;
+# '&amp;' made '&'; each run of characters other than word characters, '$' and '#' made one space; trimmed.
+FOUR_STEPS = (
+    r"trim(regexp_replace(regexp_replace(regexp_replace(lower(regexp_replace(text, '^RT @\w+:?\s*', '')), "
+    r"'https?://\S+|www\.\S+|@\w+', ' ', 'g'), '&amp;', '&', 'g'), '[^\w$#]+', ' ', 'g'))"
+)
+EDGES = ["https://t.co/r7oKt6R1Gg", "https://t.co/x, https://t.co/y!", "see https://t.co/x", "RT @bob: hi @carol, &amp;amp; bye",
+         "  two  spaces\tand\ttabs \n", "a&amp;b&&amp;c", "@ alone @", "wwwx www.site.io/x?a=1&amp;b 🚀🚀 $BTC #eth", "", " ",
+         "RT @bob", "KELVIN \u212a and \u0130stanbul, caf\u00e9 \u00a0nbsp\x0bvt", "x@y.z", "end with link http://a.b"]
+
+
+def test_the_normalized_text_is_the_four_steps_it_stands_for_on_every_real_tweet_and_edge_case():
+    texts = EDGES + [t for name in ("Tweets_Sentiment_Analysis_btc_tweets.csv", "BAChallengeTeam3_coindesk_tweets.csv")
+                     for t in pd.read_csv(real(f"tweets/{name}"), dtype=str, keep_default_na=False)["text"]]
+    con = duckdb.connect()
+    try:
+        con.register("texts", pd.DataFrame({"text": texts}))
+        rows = con.execute(f"SELECT text, {NORMALIZED_SQL}, {FOUR_STEPS} FROM texts").fetchall()
+    finally:
+        con.close()
+    assert len(rows) > 25_000
+    assert [(t, one) for t, one, _ in rows] == [(t, steps) for t, _, steps in rows]
 
 
 def test_every_retweet_storm_in_the_real_btc_tweets_is_flagged():

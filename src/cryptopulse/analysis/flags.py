@@ -67,36 +67,63 @@ def _quote(pattern: str) -> str:
     return "'" + pattern.replace("'", "''") + "'"
 
 
-# the retweet prefix, URLs and @mentions removed; lower case; runs of non-word characters to one space
+# What stands between the words that copies share: URLs, @mentions and '&amp;' (which may hold word characters), and
+# any other character but a word character, '$' or '#'.
+_SKIPPED = r"https?://\S+|www\.\S+|@\w+|&amp;"
+# The retweet prefix removed; lower case; each run of what stands between words made one space; trimmed. A run that
+# is one space already is left alone (a run starts with anything but a space, or with a space and goes on): the same
+# text, with far fewer replacements (one per word before). No part of the pattern has to match a least number of
+# times: `https?://\S+` would then give characters back to let a run count more.
 NORMALIZED_SQL = (
-    "trim(regexp_replace(regexp_replace(regexp_replace(lower(regexp_replace(text, '^RT @\\w+:?\\s*', '')), "
-    "'https?://\\S+|www\\.\\S+|@\\w+', ' ', 'g'), '&amp;', '&', 'g'), '[^\\w$#]+', ' ', 'g'))"
+    r"trim(regexp_replace(lower(regexp_replace(text, '^RT @\w+:?\s*', '')), "
+    rf"'(?:{_SKIPPED}|[^\w$# ])(?:{_SKIPPED}|[^\w$#])*| (?:{_SKIPPED}|[^\w$#])+', ' ', 'g'))"
 )
 FLAG_SQL = """
-with p as (
-    select i, author_id, cast(created_at as timestamp) as created_at,
-           {normalized} as normalized, lower(text) as lower_text
-    from posts
+with texts as (  -- each distinct text once (posts repeat texts): what copies share, and whether it reads as spam
+    select text, {normalized} as normalized, regexp_matches(lower(text), {spam}) as is_spam_pattern
+    from (select distinct text from posts)
+),
+p as (
+    select p.i, p.author_id, date_trunc('hour', cast(p.created_at as timestamp)) as hour, t.normalized, t.is_spam_pattern
+    from posts as p
+    left join texts as t on t.text = p.text
+),
+-- copies from enough accounts within two hours of a day are at least as many posts in that day: the (few) texts posted
+-- that often in a day are the only ones whose accounts are counted
+candidates as (
+    select normalized, date_trunc('day', hour) as day
+    from p where normalized <> '' group by all having count(*) >= {copies}
 ),
 copies as (
-    select normalized, date_trunc('hour', created_at) as hour, count(distinct author_id) as authors
-    from p group by all
+    select p.normalized, p.hour, count(distinct p.author_id) as authors
+    from p semi join candidates as c on c.normalized = p.normalized and c.day = date_trunc('day', p.hour)
+    group by all
 ),
-rates as (
-    select author_id, date_trunc('hour', created_at) as hour, count(*) as posts
-    from p where author_id is not null group by all
+-- the hours whose copies, with the busier of the hours before and after in the same UTC day, come from enough accounts
+storms as (
+    select normalized, hour
+    from (
+        select normalized, hour, authors,
+               lag(hour) over w as hour_before, lag(authors) over w as authors_before,
+               lead(hour) over w as hour_after, lead(authors) over w as authors_after
+        from copies
+        window w as (partition by normalized, date_trunc('day', hour) order by hour)
+    )
+    where authors + greatest(
+        case when hour_before = hour - interval 1 hour then authors_before else 0 end,
+        case when hour_after = hour + interval 1 hour then authors_after else 0 end
+    ) >= {copies}
+),
+busy as (
+    select author_id, hour
+    from p where author_id is not null group by all having count(*) > {rate}
 )
 select
-    coalesce(c.authors + greatest(coalesce(b.authors, 0), coalesce(a.authors, 0)) >= {copies} and p.normalized <> '', false)
-        as is_copy_storm,
-    coalesce(r.posts > {rate}, false) as is_high_rate,
-    regexp_matches(p.lower_text, {spam}) as is_spam_pattern
+    s.hour is not null as is_copy_storm,
+    b.hour is not null as is_high_rate,
+    p.is_spam_pattern
 from p
-left join copies as c on c.normalized = p.normalized and c.hour = date_trunc('hour', p.created_at)
-left join copies as b on b.normalized = p.normalized and b.hour = date_trunc('hour', p.created_at) - interval 1 hour
-    and date_trunc('day', b.hour) = date_trunc('day', p.created_at)
-left join copies as a on a.normalized = p.normalized and a.hour = date_trunc('hour', p.created_at) + interval 1 hour
-    and date_trunc('day', a.hour) = date_trunc('day', p.created_at)
-left join rates as r on r.author_id = p.author_id and r.hour = date_trunc('hour', p.created_at)
+left join storms as s on s.normalized = p.normalized and s.hour = p.hour
+left join busy as b on b.author_id = p.author_id and b.hour = p.hour
 order by p.i
 """
