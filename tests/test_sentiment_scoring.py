@@ -77,6 +77,18 @@ def test_score_texts_in_parallel_equals_vadersentiment_on_the_cleaned_corpus():
     assert distinct == len({clean(without_retweet_prefix(t)) for t in texts}) < len(set(map(without_retweet_prefix, texts)))
 
 
+def test_a_scorer_with_worker_processes_scores_each_call_as_vadersentiment_and_new_texts_only():
+    texts = list(corpus())
+    later = texts[::2] + [f"{t} gm" for t in texts[:3_000]]  # half seen before, 3,000 new (the workers score them)
+    with Scorer(workers=2) as scorer:
+        first, _ = scorer.score(pa.array(texts))  # > 20,000 distinct texts: the workers start
+        second, scored = scorer.score(pa.chunked_array([later[:5_000], later[5_000:]]))
+    assert [tuple(s) for s in first.tolist()] == [reference_scores(clean(without_retweet_prefix(t))) for t in texts]
+    assert [tuple(s) for s in second.tolist()] == [reference_scores(clean(without_retweet_prefix(t))) for t in later]
+    seen = {clean(without_retweet_prefix(t)) for t in texts}
+    assert scored == len({clean(without_retweet_prefix(t)) for t in later} - seen) > 1_000
+
+
 def test_identical_texts_and_retweets_are_scored_once():
     scores, distinct = score_texts(
         ["$BTC to the moon", "RT @alice: $BTC to the moon", "$BTC to the moon", "rekt", "$ETH to the moon https://t.co/x @bob"], workers=1
