@@ -26,6 +26,8 @@ Scores = tuple[float, float, float, float]  # compound, pos, neu, neg
 _NEGATE = frozenset(NEGATE)
 _PUNCTUATION = string.punctuation
 MARK = "\x00"  # stands before each emoji description until the spacing is settled
+# The longest word of each idiom and of each booster of several words: a text holding none of these matches none of them.
+_IDIOM_WORDS = frozenset(max(k.split(), key=len) for k in (*SPECIAL_CASES, *BOOSTER_DICT) if " " in k)
 
 
 class FastVader:
@@ -45,7 +47,7 @@ class FastVader:
         lower = [w.lower() for w in words]
         if self._relevant.isdisjoint(lower):  # no word VADER scores or reacts to: every valence is 0
             return (0.0, 0.0, 1.0, 0.0) if words else (0.0, 0.0, 0.0, 0.0)
-        sentiments = self._valences(words, lower)
+        sentiments = self._valences(words, lower, not _IDIOM_WORDS.isdisjoint(lower))
         if "but" in lower:
             sentiments = SentimentIntensityAnalyzer._but_check(words, sentiments)
         return _score_valence(sentiments, text)
@@ -74,7 +76,7 @@ class FastVader:
                 prev_space = False
         return "".join(out)
 
-    def _valences(self, words: list[str], lower: list[str]) -> list[float]:
+    def _valences(self, words: list[str], lower: list[str], idioms: bool) -> list[float]:
         is_cap_diff = _allcap_differential(words)
         lexicon = self.lexicon
         sentiments: list[float] = []
@@ -89,11 +91,12 @@ class FastVader:
             if low not in lexicon:
                 sentiments.append(0)
                 continue
-            sentiments.append(self._valence(words, lower, i, is_cap_diff))
+            sentiments.append(self._valence(words, lower, i, is_cap_diff, idioms))
         return sentiments
 
-    def _valence(self, words: list[str], lower: list[str], i: int, is_cap_diff: bool) -> float:
-        """`SentimentIntensityAnalyzer.sentiment_valence` for a word that is in the lexicon."""
+    def _valence(self, words: list[str], lower: list[str], i: int, is_cap_diff: bool, idioms: bool) -> float:
+        """`SentimentIntensityAnalyzer.sentiment_valence` for a word that is in the lexicon (`idioms`: the text may
+        hold an idiom)."""
         lexicon = self.lexicon
         low = lower[i]
         valence = lexicon[low]
@@ -105,16 +108,17 @@ class FastVader:
             valence = lexicon[low] * N_SCALAR
         if words[i].isupper() and is_cap_diff:
             valence = valence + C_INCR if valence > 0 else valence - C_INCR
-        for start_i in range(0, 3):
-            if i > start_i and lower[i - (start_i + 1)] not in lexicon:
-                s = _scalar_inc_dec(words[i - (start_i + 1)], lower[i - (start_i + 1)], valence, is_cap_diff)
+        for start_i in range(min(i, 3)):  # the (up to) three words before, nearest first
+            before = lower[i - (start_i + 1)]
+            if before not in lexicon:
+                s = _scalar_inc_dec(words[i - (start_i + 1)], before, valence, is_cap_diff) if before in BOOSTER_DICT else 0.0
                 if start_i == 1 and s != 0:
                     s = s * 0.95
                 if start_i == 2 and s != 0:
                     s = s * 0.9
                 valence = valence + s
                 valence = _negation_check(valence, lower, start_i, i)
-                if start_i == 2:
+                if start_i == 2 and idioms:
                     valence = _special_idioms_check(valence, lower, i)
         return _least_check(valence, lower, i, lexicon)
 
