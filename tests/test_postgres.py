@@ -3,6 +3,7 @@ nothing, a failure mid-load keeps the previous data, and the reader role sees on
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 
@@ -97,6 +98,34 @@ def test_reruns_and_adjacent_intervals_on_postgres_change_nothing(pg_built, post
     assert postgres_hashes(split.warehouse) == tables
 
 
+def staged_rows(settings, table: str) -> list[str]:
+    """Reload the staging tables from the lake on `settings.warehouse`; the sorted rows of `staging.<table>`."""
+    engine = PostgresEngine(settings)
+    try:
+        engine.attach_staged(Lake(settings.lake), None)
+    finally:
+        engine.close()
+    return postgres_rows(settings.warehouse, f"staging.{table}")[1]
+
+
+def test_staged_csv_files_load_whole_without_a_final_line_break_or_in_another_column_order(small_built, postgres_server, tmp_path):
+    """A table's files stream through one COPY: a file's last row must not run into the next file's first, and a
+    file whose header orders the columns otherwise gets a COPY of its own."""
+    untouched = load_settings(lake=small_built.lake, warehouse=postgres_server.create_database())
+    expected = staged_rows(untouched, "stg_coin_hourly")
+    assert len(expected) > 1_000
+
+    shutil.copytree(small_built.lake, tmp_path / "lake")
+    edited = load_settings(lake=str(tmp_path / "lake"), warehouse=postgres_server.create_database())
+    first, _, third, *_ = sorted((tmp_path / "lake" / "staged" / "coin_hourly").glob("date=*/part-0.csv"))
+    first.write_bytes(first.read_bytes().rstrip(b"\n"))  # the second file's rows follow in the same COPY
+    with third.open(newline="") as f:
+        rows = list(csv.reader(f))
+    with third.open("w", newline="") as f:
+        csv.writer(f).writerows([list(reversed(row)) for row in rows])
+    assert staged_rows(edited, "stg_coin_hourly") == expected
+
+
 class InjectedFailure(Exception):
     """A crash planted in the middle of a load."""
 
@@ -108,19 +137,21 @@ def test_a_failure_in_the_middle_of_a_postgres_load_leaves_the_previous_data(on_
     before = postgres_hashes(on_postgres.warehouse)
 
     # 1. the COPY of staged posts dies after a few files: nothing in the warehouse has changed yet
-    real_copy, copies = pg_engine.copy_batches, []
+    real_read, files = pg_engine.staged_csv, []
 
-    def copy_then_die(con, table, batches):
-        copies.append(table)
-        if len(copies) == 6:
-            raise InjectedFailure("connection lost during COPY")
-        return real_copy(con, table, batches)
+    def read_then_die(stream, name, columns):
+        if name.startswith("staged/posts/") and name.endswith("/part-0.parquet"):
+            files.append(name)
+            if len(files) == 6:
+                raise InjectedFailure("connection lost during COPY")
+        return real_read(stream, name, columns)
 
-    monkeypatch.setattr(pg_engine, "copy_batches", copy_then_die)
+    monkeypatch.setattr(pg_engine, "staged_csv", read_then_die)
     with pytest.raises(InjectedFailure):
         run(on_postgres, whole)
+    assert len(files) == 6
     assert postgres_hashes(on_postgres.warehouse) == before
-    monkeypatch.setattr(pg_engine, "copy_batches", real_copy)
+    monkeypatch.setattr(pg_engine, "staged_csv", real_read)
 
     # 2. the build dies after deleting fct_post's partitions and before inserting them again
     real_execute = PostgresEngine.execute

@@ -7,6 +7,7 @@ SELECT pg_advisory_lock(109343314834543);
 CREATE SCHEMA IF NOT EXISTS published;
 CREATE SCHEMA IF NOT EXISTS internal;
 CREATE SCHEMA IF NOT EXISTS staging;
+SET jit = off;
 
 -- == load the staged zone ==
 CREATE UNLOGGED TABLE IF NOT EXISTS staging.stg_coins (coin_id TEXT, symbol TEXT, name TEXT, market_cap_rank BIGINT, is_tracked BOOLEAN, source TEXT);

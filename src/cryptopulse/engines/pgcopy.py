@@ -13,7 +13,8 @@ import io
 import json
 import shlex
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import groupby
 from pathlib import Path
 
 import psycopg
@@ -29,6 +30,9 @@ from cryptopulse.staging.zone import STAGED_COLUMNS
 PARQUET_BATCH_ROWS = 65_536
 ROW_GROUP_ROWS = 122_880  # DuckDB's default, so files from either engine look alike
 CSV_OUT = pacsv.WriteOptions(include_header=False)
+CSV_CHUNK = 1 << 20
+# Part of a COPY's CSV input: the columns it holds, in order, and the bytes.
+Chunk = tuple[tuple[str, ...], bytes | memoryview]
 # PostgreSQL type name → Arrow type of the published Parquet column (the types DuckDB writes for the same model);
 # numeric(p, s) becomes decimal128(p, s).
 ARROW_TYPES = {
@@ -51,22 +55,29 @@ class UnsupportedType(Exception):
     """A result column whose PostgreSQL type has no Parquet counterpart here."""
 
 
-def copy_batches(con: psycopg.Connection, statement: str, batches: Iterable[pa.RecordBatch]) -> int:
-    """Stream Arrow record batches (in the statement's column order) through `COPY … FROM STDIN WITH (FORMAT csv)`;
-    returns rows copied."""
-    rows = 0
-    with con.cursor() as cur, cur.copy(statement.encode()) as copy:
-        for batch in batches:
-            copy.write(csv_bytes(batch))
-            rows += batch.num_rows
-    return rows
+def copy_runs(con: psycopg.Connection, statement: Callable[[tuple[str, ...]], str], chunks: Iterable[Chunk]) -> None:
+    """Stream CSV chunks through `COPY … FROM STDIN WITH (FORMAT csv)`: one COPY (`statement(columns)`) for each run
+    of chunks in the same columns, so that many files cost one round trip, not one each."""
+    for columns, run in groupby(chunks, key=lambda chunk: chunk[0]):
+        with con.cursor() as cur, cur.copy(statement(columns).encode()) as copy:
+            for _, data in run:
+                copy.write(data)
 
 
-def copy_stream(con: psycopg.Connection, statement: str, stream: io.BufferedIOBase, chunk: int = 1 << 20) -> None:
-    """Stream the rest of a CSV file (its header already read) through `COPY … FROM STDIN WITH (FORMAT csv)`."""
-    with con.cursor() as cur, cur.copy(statement.encode()) as copy:
-        while data := stream.read(chunk):
-            copy.write(data)
+def staged_csv(stream: io.BufferedIOBase, name: str, columns: tuple[str, ...]) -> Iterator[Chunk]:
+    """One staged file as COPY's CSV, in chunks with the columns they hold: a CSV file as it is (in its header's
+    columns, ending with a line break, so the next file's rows can follow), others converted from Arrow batches
+    of `columns`."""
+    if not name.endswith(".csv"):
+        for batch in staged_batches(stream, name, columns):
+            yield columns, csv_bytes(batch)
+        return
+    header, last = read_csv_header(stream), b"\n"
+    while data := stream.read(CSV_CHUNK):
+        yield header, data
+        last = data[-1:]
+    if last != b"\n":
+        yield header, b"\n"
 
 
 def read_csv_header(stream: io.BufferedIOBase) -> tuple[str, ...]:
@@ -226,15 +237,10 @@ def print_staged_csv(table: str, lake_uri: str, file: str) -> None:
     PROGRAM` in `cryptopulse sql-render --dialect postgres` runs)."""
     lake, columns, out = Lake(lake_uri), tuple(column_names(STAGED_COLUMNS[table])), sys.stdout.buffer
     with lake.fs.open(lake.path(file), "rb") as stream:
-        if file.endswith(".csv"):
-            header = read_csv_header(stream)
-            if header != columns:
-                raise SystemExit(f"{file}: columns {', '.join(header)}; expected {', '.join(columns)}")
-            while data := stream.read(1 << 20):
-                out.write(data)
-        else:
-            for batch in staged_batches(stream, file, columns):
-                out.write(csv_bytes(batch))
+        for held, data in staged_csv(stream, file, columns):
+            if held != columns:
+                raise SystemExit(f"{file}: columns {', '.join(held)}; expected {', '.join(columns)}")
+            out.write(data)
 
 
 if __name__ == "__main__":
