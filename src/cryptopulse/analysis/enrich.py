@@ -78,6 +78,7 @@ def enrich(
             rebuilt = Interval(days[0], end)
             unit = write_audit_publish(settings, RunReport(run_id, rebuilt), ENRICHED_MODELS, system_tables=False, publish=publish)
             report.models = {m.name: m.rows_written for m in unit.models}
+            report.seconds.update({f"build {m.name}": m.seconds for m in unit.models})
             report.rebuilt = [str(rebuilt.start), str(rebuilt.end)]
             report.seconds.update({"rebuild" if step == "build" else step: s for step, s in unit.steps.items()})
     return report
@@ -204,8 +205,11 @@ def _enrich_days(lake: Lake, days: list[dt.date], scorer: Scorer, rescore: bool,
 
 
 def write_days(lake: Lake, enriched: pa.Table) -> None:
-    """One Parquet file per day of `enriched` in the enriched zone, its rows in key order: sorted once, each day is one slice."""
-    enriched = enriched.sort_by([("date", "ascending"), ("source", "ascending"), ("post_id", "ascending")])
+    """One Parquet file per day of `enriched` in the enriched zone, its rows in key order: sorted once (unless they are in
+    that order already, as the staged posts of a rescore are), each day is one slice."""
+    order = pc.sort_indices(enriched, sort_keys=[("date", "ascending"), ("source", "ascending"), ("post_id", "ascending")])
+    if np.any(order.to_numpy() != np.arange(len(order))):
+        enriched = enriched.take(order)
     dates = enriched["date"].to_numpy()
     starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]]) if len(dates) else np.zeros(0, dtype=np.int64)
     for start, end in zip(starts, [*starts[1:], len(dates)]):
