@@ -71,11 +71,21 @@ social as (
         count(case when not is_flagged then 1 end) as posts,
         count(case when is_flagged then 1 end) as flagged_posts,
         count(case when not is_flagged and compound is not null then 1 end) as scored_posts,
-        count(distinct case when not is_flagged then author_id end) as unique_authors,
         sum(case when not is_flagged then compound end) as compound_sum,
         count(case when not is_flagged and compound >= 0.05 then 1 end) as bullish_posts,
         count(case when not is_flagged and compound <= -0.05 then 1 end) as bearish_posts
     from mentions
+    group by coin_id, date
+),
+
+-- distinct authors of unflagged posts, counted apart from `social`: a distinct count among other aggregates
+-- makes PostgreSQL sort every mention instead of hashing them
+authors as (
+    select
+        coin_id,
+        date,
+        count(*) as unique_authors
+    from (select distinct coin_id, date, author_id from mentions where not is_flagged and author_id is not null) as d
     group by coin_id, date
 ),
 
@@ -98,7 +108,7 @@ grid as (
         coalesce(s.posts, 0) as posts,
         coalesce(s.flagged_posts, 0) as flagged_posts,
         coalesce(s.scored_posts, 0) as scored_posts,
-        coalesce(s.unique_authors, 0) as unique_authors,
+        coalesce(a.unique_authors, 0) as unique_authors,
         cast(s.posts as double) / t.all_coin_posts as social_dominance,
         cast(s.compound_sum as double) / nullif(s.scored_posts, 0) as sentiment_mean,
         -- the same mean as an exact decimal, for baselines whose sums do not depend on summation order
@@ -110,6 +120,7 @@ grid as (
     cross join coins as c
     left join daily_prices as p on p.coin_id = c.coin_id and p.date = d.date
     left join social as s on s.coin_id = c.coin_id and s.date = d.date
+    left join authors as a on a.coin_id = c.coin_id and a.date = d.date
     left join day_totals as t on t.date = d.date
 ),
 

@@ -75,13 +75,23 @@ social as (
         count(case when not is_flagged then 1 end) as posts,
         count(case when is_flagged then 1 end) as flagged_posts,
         count(case when not is_flagged and compound is not null then 1 end) as scored_posts,
-        count(distinct case when not is_flagged then author_id end) as unique_authors,
         sum(case when not is_flagged then compound end) as compound_sum,
         sum(case when not is_flagged then weight * compound end) as weighted_sum,
         sum(case when not is_flagged and compound is not null then weight end) as weight_sum,
         count(case when not is_flagged and compound >= 0.05 then 1 end) as bullish_posts,
         count(case when not is_flagged and compound <= -0.05 then 1 end) as bearish_posts
     from mentions
+    group by coin_id, time_key
+),
+
+-- distinct authors of unflagged posts, counted apart from `social`: a distinct count among other aggregates
+-- makes PostgreSQL sort every mention instead of hashing them
+authors as (
+    select
+        coin_id,
+        time_key,
+        count(*) as unique_authors
+    from (select distinct coin_id, time_key, author_id from mentions where not is_flagged and author_id is not null) as d
     group by coin_id, time_key
 ),
 
@@ -108,7 +118,7 @@ select
     coalesce(s.posts, 0) as posts,
     coalesce(s.flagged_posts, 0) as flagged_posts,
     coalesce(s.scored_posts, 0) as scored_posts,
-    coalesce(s.unique_authors, 0) as unique_authors,
+    coalesce(a.unique_authors, 0) as unique_authors,
     cast(s.posts as double) / t.all_coin_posts as social_dominance,
     -- sentiment (VADER compound of unflagged scored posts)
     cast(s.compound_sum as double) / nullif(s.scored_posts, 0) as sentiment_mean,
@@ -121,4 +131,5 @@ from hours as h
 cross join coins as c
 left join returns as r on r.coin_id = c.coin_id and r.ts_hour = h.ts_hour
 left join social as s on s.coin_id = c.coin_id and s.time_key = h.time_key
+left join authors as a on a.coin_id = c.coin_id and a.time_key = h.time_key
 left join hour_totals as t on t.time_key = h.time_key
