@@ -33,6 +33,7 @@ tokens as (
     from posts
 ),
 
+-- one row per token naming a coin
 word_mentions as (
     select
         k.post_id,
@@ -40,11 +41,9 @@ word_mentions as (
         k.time_key,
         k.date,
         a.coin_id,
-        min(a.kind) as kind,
-        count(*) as mentions
+        a.kind
     from tokens as k
     inner join dim_coin_alias as a on a.alias = k.token
-    group by k.post_id, k.source, k.time_key, k.date, a.coin_id
 ),
 
 phrase_mentions as (
@@ -65,29 +64,26 @@ hidden_words as (
     select
         h.post_id,
         h.source,
+        h.time_key,
+        h.date,
         w.coin_id,
-        sum(h.mentions) as hidden
+        h.mentions
     from phrase_mentions as h
     inner join dim_coin_alias as w
         on w.kind <> 'phrase' and strpos(' ' || h.alias || ' ', ' ' || w.alias || ' ') > 0
-    group by h.post_id, h.source, w.coin_id
 ),
 
+-- words, phrases and hidden words side by side, so that one aggregation counts each (post, coin); hidden words
+-- count against a coin only where its words were found
 mentions as (
-    select
-        m.post_id,
-        m.source,
-        m.time_key,
-        m.date,
-        m.coin_id,
-        m.kind,
-        m.mentions - coalesce(h.hidden, 0) as mentions
-    from word_mentions as m
-    left join hidden_words as h
-        on h.post_id = m.post_id and h.source = m.source and h.coin_id = m.coin_id
+    select post_id, source, time_key, date, coin_id, kind, 1 as words, 0 as phrases, 0 as hidden
+    from word_mentions
     union all
-    select post_id, source, time_key, date, coin_id, 'phrase' as kind, mentions
+    select post_id, source, time_key, date, coin_id, 'phrase' as kind, 0 as words, mentions as phrases, 0 as hidden
     from phrase_mentions
+    union all
+    select post_id, source, time_key, date, coin_id, null as kind, 0 as words, 0 as phrases, mentions as hidden
+    from hidden_words
 ),
 
 per_coin as (
@@ -97,11 +93,10 @@ per_coin as (
         coin_id,
         time_key,
         min(kind) as mention_kind,
-        cast(sum(mentions) as bigint) as mentions,
+        cast(sum(phrases) + case when sum(words) > 0 then sum(words) - sum(hidden) else 0 end as bigint) as mentions,
         date
     from mentions
     group by post_id, source, coin_id, time_key, date
-    having sum(mentions) > 0
 )
 
 select
@@ -116,3 +111,4 @@ select
     -- partition
     date
 from per_coin
+where mentions > 0
