@@ -14,6 +14,9 @@ that sample; `max_abs_diff` compares both sides on every sampled post. `--json` 
 rebuild the marts under their gates, publish) as a child process on a fresh copy of the enriched reference
 dataset (built once under data/bench/, or `--from DIR`; see bench/analysis.py): wall, CPU, peak RSS, its steps, and
 `enrich_max_abs_diff`, the largest difference between the scores it landed and the baseline's on the sampled posts.
+The child starts before this process reads or scores anything (with `--from`, or once that dataset is built): a child's
+peak RSS counts its parent's at the start (the memory map it is spawned from), so it would otherwise report this
+process's scoring, not its own.
 """
 
 from __future__ import annotations
@@ -57,23 +60,21 @@ def post_texts(lake: Path) -> tuple[list[str], list[str]]:
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
-def time_enrich(source: Path, ids: list[str], sample: list[int], baseline: list[tuple[float, ...]]) -> dict[str, object]:
-    """`cryptopulse enrich --rescore` (every post scored and flagged again, marts rebuilt, published) as a child
-    process on a fresh copy of the enriched reference dataset, and its largest difference from the baseline's
-    scores on the sampled posts (read back from the enriched files it wrote)."""
-    run = timed_command(source, ["enrich", "--rescore", "--json"])
+def enrich_figures(run: dict[str, object], ids: list[str], sample: list[int], baseline: list[tuple[float, ...]]) -> dict[str, object]:
+    """The figures of a timed `cryptopulse enrich --rescore` (every post scored and flagged again, marts rebuilt,
+    published), and its largest difference from the baseline's scores on the sampled posts (read back from the
+    enriched files it wrote)."""
+    con = duckdb.connect()
     try:
-        con = duckdb.connect()
         con.execute("CREATE TABLE sample (post_id VARCHAR, compound DOUBLE, pos DOUBLE, neu DOUBLE, neg DOUBLE)")
         con.executemany("INSERT INTO sample VALUES (?, ?, ?, ?, ?)", [(ids[i], *b) for i, b in zip(sample, baseline)])
         landed = f"read_parquet('{run['work']}/lake/enriched/post_sentiment/date=*/part-0.parquet')"
         found, diff = con.execute(
             f"SELECT count(*), max(greatest(abs(s.compound - b.compound), abs(s.pos - b.pos), abs(s.neu - b.neu), "
             f"abs(s.neg - b.neg))) FROM sample AS b JOIN {landed} AS s USING (post_id)"
-        ).fetchone()
-        con.close()
+        ).fetchall()[0]
     finally:
-        shutil.rmtree(run["work"])
+        con.close()
     return {
         "enrich_s": round(run["wall_s"], 2),
         "enrich_cpu_s": round(run["cpu_s"], 2),
@@ -95,7 +96,29 @@ def main() -> None:
     parser.add_argument("--from", dest="source", type=Path, default=None, help="with --enrich: a folder with lake/ and warehouse.duckdb")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    source = (args.source or ensure_enriched(args.scale, args.seed)) if args.enrich else None
+    enriched = timed_command(source, ["enrich", "--rescore", "--json"]) if source else None  # first: see the docstring
+    try:
+        result = measure(args, enriched)
+    finally:
+        if enriched:
+            shutil.rmtree(enriched["work"])
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"posts: {result['posts']:,} ({result['distinct_texts']:,} distinct after the retweet prefix)")
+    print(f"cryptopulse score_texts: {result['seconds']:.1f} s → {result['posts_per_s']:,} posts/s")
+    print(f"plain vaderSentiment loop on {result['baseline_posts']:,} posts: {result['baseline_seconds']:.1f} s → "
+          f"{result['baseline_posts_per_s']:,} posts/s")
+    print(f"ratio {result['ratio']}×, max |difference| over the baseline's posts: {result['max_abs_diff']}")
+    if enriched:
+        print(f"cryptopulse enrich --rescore: {result['enrich_s']} s wall, {result['enrich_cpu_s']} s CPU, "
+              f"peak RSS {result['enrich_peak_rss_mb']} MB (load {result['enrich_load_1min']}), steps {result['enrich_steps_s']}; "
+              f"max |difference| from the baseline on its {result['enrich_posts_checked']:,} posts: {result['enrich_max_abs_diff']}")
 
+
+def measure(args: argparse.Namespace, enriched: dict[str, object] | None) -> dict[str, object]:
+    """Score every post with `score_texts` and a sample with the plain loop; with `enriched`, its figures too."""
     ids, texts = post_texts(ensure_raw(args.scale, args.seed))
     started = time.perf_counter()
     ours, distinct = score_texts(texts, args.workers)
@@ -119,19 +142,9 @@ def main() -> None:
         "ratio": round((len(texts) / ours_s) / (n / baseline_s), 2),
         "max_abs_diff": diff,
     }
-    if args.enrich:
-        result.update(time_enrich(args.source or ensure_enriched(args.scale, args.seed), ids, sample, baseline))
-    if args.json:
-        print(json.dumps(result))
-        return
-    print(f"posts: {len(texts):,} ({distinct:,} distinct after the retweet prefix)")
-    print(f"cryptopulse score_texts: {ours_s:.1f} s → {result['posts_per_s']:,} posts/s")
-    print(f"plain vaderSentiment loop on {n:,} posts: {baseline_s:.1f} s → {result['baseline_posts_per_s']:,} posts/s")
-    print(f"ratio {result['ratio']}×, max |difference| over the baseline's posts: {diff}")
-    if args.enrich:
-        print(f"cryptopulse enrich --rescore: {result['enrich_s']} s wall, {result['enrich_cpu_s']} s CPU, "
-              f"peak RSS {result['enrich_peak_rss_mb']} MB (load {result['enrich_load_1min']}), steps {result['enrich_steps_s']}; "
-              f"max |difference| from the baseline on its {result['enrich_posts_checked']:,} posts: {result['enrich_max_abs_diff']}")
+    if enriched:
+        result.update(enrich_figures(enriched, ids, sample, baseline))
+    return result
 
 
 if __name__ == "__main__":
