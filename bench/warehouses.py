@@ -6,7 +6,7 @@ The raw zone comes from bench/elt.py (`data/bench/scale-<S>-seed-<N>/raw`, gener
 It is staged once (timed, shared); then each engine, in its own process on a private copy of the staged
 zone, loads it (DuckDB: views over the files; PostgreSQL: COPY … FROM STDIN), builds every model, runs the
 gates and publishes Parquet. Without --postgres a PostgreSQL 15 server is started for the run (durable
-settings: fsync on, shared_buffers 2 GB, work_mem 256 MB) and stopped after. Reported per engine: time per
+settings: fsync on, shared_buffers 2 GB, work_mem 256 MB) and stopped and removed after. Reported per engine: time per
 step, total, peak RSS of the cryptopulse process (the PostgreSQL server's own memory is not included), and
 whether every table has the same row count on both engines.
 """
@@ -138,6 +138,7 @@ def main() -> None:
     finally:
         if server is not None:
             stop_postgres(server)
+            shutil.rmtree(server.parent, ignore_errors=True)  # the server's folder (~2 GB at scale 1)
         shutil.rmtree(work, ignore_errors=True)
     report(args, stage_s, results)
 
