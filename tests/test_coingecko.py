@@ -41,7 +41,7 @@ def api(monkeypatch):
 
 
 def client(**options) -> CoinGeckoClient:
-    defaults = {"calls_per_minute": 60_000, "timeout": 0.3, "backoff_base": 0.01, "backoff_max": 0.05, "sleep": Sleeps()}
+    defaults = {"calls_per_minute": 60_000, "timeout": 1.0, "backoff_base": 0.01, "backoff_max": 0.05, "sleep": Sleeps()}
     return only_local(CoinGeckoClient(**{**defaults, **options}))
 
 
@@ -77,7 +77,7 @@ def test_every_hour_lands_exactly_once_despite_faults(tmp_path, api):
     api.inject(r"/api/v3/coins/list", Faults.status(503))
     api.inject(r"/api/v3/coins/markets", Faults.status(429, retry_after="0.01"))
     faults = [Faults.status(429), Faults.status(429, retry_after="0"), Faults.status(500), Faults.status(502),
-              Faults.status(503), Faults.hang(1.0), Faults.truncated(), Faults.invalid_json(), Faults.cut()]
+              Faults.status(503), Faults.hang(2.0), Faults.truncated(), Faults.invalid_json(), Faults.cut()]
     for i, fault in enumerate(faults):  # spread over the run: every other chart request fails once
         api.inject(CHART, fault, after=2 * i)
     lake = Lake(tmp_path)
@@ -170,7 +170,7 @@ def test_a_429_naming_the_plan_is_a_plan_error(tmp_path, api):
 
 def test_the_key_never_reaches_logs_errors_or_the_lake(tmp_path, api, caplog):
     caplog.set_level(logging.DEBUG)
-    api.inject(CHART, Faults.status(500), Faults.invalid_json(), Faults.hang(1.0))
+    api.inject(CHART, Faults.status(500), Faults.invalid_json(), Faults.hang(2.0))
     lake = Lake(tmp_path)
     ingest(lake)
     assert all(r.headers.get("x-cg-demo-api-key") == SECRET for r in api.requests)  # sent on every request…

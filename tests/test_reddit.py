@@ -55,7 +55,7 @@ def api(monkeypatch, corpus, quota):
 
 
 def client(**options) -> RedditClient:
-    defaults = {"user_agent": AGENT, "calls_per_minute": 60_000, "timeout": 0.3, "backoff_base": 0.01, "backoff_max": 0.05,
+    defaults = {"user_agent": AGENT, "calls_per_minute": 60_000, "timeout": 1.0, "backoff_base": 0.01, "backoff_max": 0.05,
                 "sleep": Sleeps()}
     return only_local(RedditClient(**{**defaults, **options}))
 
@@ -84,7 +84,7 @@ def test_exactly_the_windows_posts_land_once_despite_faults(tmp_path, api, corpu
         Faults.transform(lambda body, req: {"kind": "Listing", "data": {"after": req.params.get("after"), "children": []}}),  # empty
         Faults.repeat(),
         Faults.status(429, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "3"}),
-        Faults.status(500), Faults.status(502), Faults.hang(1.0), Faults.truncated(), Faults.invalid_json(), Faults.cut(),
+        Faults.status(500), Faults.status(502), Faults.hang(2.0), Faults.truncated(), Faults.invalid_json(), Faults.cut(),
     ]
     for i, fault in enumerate(faults):
         api.inject(NEW, fault, after=1 + 2 * i)
@@ -164,7 +164,7 @@ def test_missing_or_wrong_credentials_are_clear_errors(tmp_path, api, monkeypatc
 
 def test_secrets_and_the_token_never_reach_logs_or_the_lake(tmp_path, api, caplog):
     caplog.set_level(logging.DEBUG)
-    api.inject(NEW, Faults.status(503), Faults.hang(1.0))
+    api.inject(NEW, Faults.status(503), Faults.hang(2.0))
     ingest(Lake(tmp_path))
     assert SECRET not in caplog.text and "tok-SECRET-abc" not in caplog.text
     for path in Path(tmp_path).rglob("*"):

@@ -67,7 +67,7 @@ def api():
 
 
 def client_for(api: FakeAPI, **options) -> ApiClient:
-    defaults = {"timeout": 0.3, "backoff_base": 0.01, "backoff_max": 0.05, "sleep": Sleeps()}
+    defaults = {"timeout": 1.0, "backoff_base": 0.01, "backoff_max": 0.05, "sleep": Sleeps()}
     return only_local(ApiClient(api.url, **{**defaults, **options}))
 
 
@@ -146,7 +146,7 @@ FAULTS = {
     "502": Faults.status(502),
     "503": Faults.status(503),
     "504": Faults.status(504),
-    "hang beyond the timeout": Faults.hang(1.0),
+    "hang beyond the timeout": Faults.hang(2.0),
     "truncated JSON": Faults.truncated(),
     "invalid JSON": Faults.invalid_json(),
     "dropped connection": Faults.cut(),

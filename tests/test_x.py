@@ -53,7 +53,7 @@ def api(monkeypatch, corpus, quota):
 
 
 def client(**options) -> XClient:
-    defaults = {"calls_per_minute": 60_000, "timeout": 0.3, "backoff_base": 0.01, "backoff_max": 0.05, "sleep": Sleeps()}
+    defaults = {"calls_per_minute": 60_000, "timeout": 1.0, "backoff_base": 0.01, "backoff_max": 0.05, "sleep": Sleeps()}
     return only_local(XClient(**{**defaults, **options}))
 
 
@@ -94,7 +94,7 @@ def test_exactly_the_windows_posts_land_once_despite_faults(tmp_path, api, corpu
         Faults.transform(lambda body, req: {"meta": {"result_count": 0, "next_token": req.params["next_token"]}}),  # empty page
         Faults.repeat(),
         Faults.status(429, headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(NOW.timestamp()))}),
-        Faults.status(503), Faults.hang(1.0), Faults.truncated(), Faults.invalid_json(), Faults.status(500, retry_after="0"),
+        Faults.status(503), Faults.hang(2.0), Faults.truncated(), Faults.invalid_json(), Faults.status(500, retry_after="0"),
     ]
     for i, fault in enumerate(faults):
         api.inject(SEARCH, fault, after=1 + 2 * i)
@@ -153,7 +153,7 @@ def test_quota_headers_pause_until_the_reset(tmp_path, api, quota):
 
 def test_the_token_never_reaches_logs_errors_or_the_lake(tmp_path, api, caplog, monkeypatch):
     caplog.set_level(logging.DEBUG)
-    api.inject(SEARCH, Faults.status(503), Faults.hang(1.0))
+    api.inject(SEARCH, Faults.status(503), Faults.hang(2.0))
     lake = Lake(tmp_path)
     ingest(lake)
     assert {r.headers["authorization"] for r in api.requests} == {f"Bearer {SECRET}"}
@@ -208,7 +208,7 @@ def test_landed_coingecko_x_and_reddit_data_reach_the_warehouse(tmp_path, monkey
                         "CRYPTOPULSE_REDDIT_AUTH_URL": server.url + "/api/v1/access_token",
                         "CRYPTOPULSE_REDDIT_USER_AGENT": "cryptopulse/0.1.0 (by /u/cryptopulse_tests)"}.items():
         monkeypatch.setenv(name, value)
-    fast = {"calls_per_minute": 60_000, "timeout": 0.3, "backoff_base": 0.01, "backoff_max": 0.05}
+    fast = {"calls_per_minute": 60_000, "timeout": 1.0, "backoff_base": 0.01, "backoff_max": 0.05}
     settings = load_settings(lake=str(tmp_path / "lake"), warehouse=str(tmp_path / "warehouse.duckdb"))
     lake = Lake(settings.lake)
     interval = Interval(dt.date(2024, 3, 4), dt.date(2024, 3, 10))
