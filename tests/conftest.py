@@ -58,11 +58,11 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Calla
     return folder
 
 
-def private_copy(tmp_path_factory: pytest.TempPathFactory, built: Path, name: str) -> Settings:
-    """This worker's own copy of a shared built lake and warehouse (DuckDB locks a file a process writes)."""
-    settings = settings_for(tmp_path_factory.mktemp(name))
-    shutil.copytree(built / "lake", settings.lake)
-    shutil.copy(built / "warehouse.duckdb", settings.warehouse)
+def copy_built(built: Settings, root: Path) -> Settings:
+    """A private copy of a built lake and warehouse under `root` (DuckDB locks a file a process writes)."""
+    settings = settings_for(root)
+    shutil.copytree(built.lake, settings.lake)
+    shutil.copy(built.warehouse, settings.warehouse)
     return settings
 
 
@@ -91,16 +91,13 @@ def small_built(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Se
         shutil.copytree(small_raw, settings.lake)
         run(settings)
 
-    return private_copy(tmp_path_factory, built_once(tmp_path_factory, "small-built", build), "small-built")
+    return copy_built(settings_for(built_once(tmp_path_factory, "small-built", build)), tmp_path_factory.mktemp("small-built"))
 
 
 @pytest.fixture
 def small_built_copy(small_built: Settings, tmp_path: Path) -> Settings:
     """A private copy of `small_built` (its lake and warehouse): the small raw zone run whole, for a test to change."""
-    settings = settings_for(tmp_path)
-    shutil.copytree(small_built.lake, settings.lake)
-    shutil.copy(small_built.warehouse, settings.warehouse)
-    return settings
+    return copy_built(small_built, tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +112,7 @@ def small_enriched(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) ->
         run(settings)
         enrich(settings, workers=1, publish=False)
 
-    return private_copy(tmp_path_factory, built_once(tmp_path_factory, "small-enriched", build), "small-enriched")
+    return copy_built(settings_for(built_once(tmp_path_factory, "small-enriched", build)), tmp_path_factory.mktemp("small-enriched"))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ class Check:
     name: str
     violations_sql: str  # rows that break the check; empty result = pass
     rows: str | None = None  # a check over one model's rows: those rows (a parenthesised query) ...
-    violations_count: str | None = None  # ... and an aggregate over them (`AS r`) counting the violations
+    violations_count: str = ""  # ... and an aggregate over them (`AS r`) counting the violations (set with `rows`)
 
 
 def row_check(model: str, name: str, rows: str, predicate: str) -> Check:
@@ -171,7 +171,7 @@ def counting_sql(checks: list[Check]) -> str:
     """
     parts, shared = [], {}
     for i, check in enumerate(checks):
-        if check.rows is None or check.violations_count is None:
+        if check.rows is None:
             parts.append(f"(SELECT count(*) AS c{i} FROM ({check.violations_sql}) AS v)")
         else:
             shared.setdefault(check.rows, []).append(i)
